@@ -1,0 +1,2 @@
+export * from './lib/decider-spec';
+export * from "./lib/infra";
