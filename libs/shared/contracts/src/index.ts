@@ -1,0 +1,5 @@
+export * from './lib/envelope';
+export * from './lib/topics';
+export * from './lib/auth/events';
+export * from './lib/devices/events';
+export * from './lib/recovery/events';
