@@ -41,8 +41,7 @@ export default [
   },
   {
     // Temporal workflow code runs in a deterministic sandbox: no Node built-ins, no I/O.
-    files: ['libs/recovery/workflows/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
+    files: ['libs/recovery/workflows/src/**/*.workflow.ts', 'libs/recovery/workflows/src/workflows.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'crypto', 'http', 'https', 'net', 'child_process', 'timers'], message: 'Workflow code must be deterministic: do I/O in an activity.' }] }],
       'no-restricted-globals': ['error', { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' }, { name: 'setInterval', message: 'Use a Temporal timer.' }],

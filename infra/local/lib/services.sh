@@ -1,0 +1,41 @@
+# The four Tessera services as background processes of the local platform, logs in .local/logs.
+
+SERVICES=(auth-service device-registry recovery-orchestrator audit-service)
+declare -A SERVICE_PORT=([auth-service]=3101 [device-registry]=3102 [recovery-orchestrator]=3103 [audit-service]=3104)
+declare -A SERVICE_DB=([auth-service]=tessera_auth [device-registry]=tessera_devices [recovery-orchestrator]=tessera_recovery [audit-service]=tessera_audit)
+
+service_env() {
+  local name=$1
+  echo "HTTP_PORT=${SERVICE_PORT[$name]}" \
+       "DATABASE_URL=postgres://$PG_USER_NAME:$PG_PASSWORD@127.0.0.1:$TESSERA_PG_PORT/${SERVICE_DB[$name]}" \
+       "KAFKA_BROKERS=127.0.0.1:$TESSERA_KAFKA_PORT" \
+       "TEMPORAL_ADDRESS=127.0.0.1:$TESSERA_TEMPORAL_PORT" \
+       "TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE"
+}
+
+service_ready() { curl -fsS "http://127.0.0.1:${SERVICE_PORT[$1]}/health/ready" >/dev/null 2>&1; }
+
+services_start() {
+  mkdir -p "$TESSERA_LOCAL/logs" "$TESSERA_LOCAL/run"
+  local name
+  for name in "${SERVICES[@]}"; do
+    local pidfile="$TESSERA_LOCAL/run/$name.pid"
+    if pid_alive "$pidfile"; then log "$name already running"; continue; fi
+    port_busy "${SERVICE_PORT[$name]}" && die "port ${SERVICE_PORT[$name]} ($name) is taken by another process"
+    log "starting $name on 127.0.0.1:${SERVICE_PORT[$name]}"
+    # exec, so that the recorded pid is the service's own and SIGTERM reaches it.
+    # shellcheck disable=SC2046
+    (cd "$TESSERA_ROOT" && exec env $(service_env "$name") node $TESSERA_NODE_FLAGS -r @swc-node/register "apps/$name/src/main.ts") \
+      >"$TESSERA_LOCAL/logs/$name.log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+  done
+  for name in "${SERVICES[@]}"; do
+    wait_for "$name" 120 service_ready "$name" \
+      || { tail -20 "$TESSERA_LOCAL/logs/$name.log" >&2; die "$name did not become ready in 120 s (log: .local/logs/$name.log)"; }
+  done
+}
+
+services_stop() {
+  local name
+  for name in "${SERVICES[@]}"; do stop_pidfile "$name" "$TESSERA_LOCAL/run/$name.pid"; done
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * Configuration comes from environment variables only, validated once at start-up: a service with a
+ * bad or missing setting refuses to start and says which variable is wrong (never a half-working
+ * service). Each service extends `baseConfigSchema` with its own keys; the README's table and the
+ * docker-compose test are checked against `configVariables(schema)`.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const baseConfigSchema = z.object({
+  TESSERA_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HTTP_HOST: z.string().default('127.0.0.1'),
+  HTTP_PORT: port,
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean)),
+  KAFKA_CLIENT_ID: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+});
+
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `env` with `schema`; throws a ConfigError naming every bad variable (values are never echoed). */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  }
+  return result.data;
+}
+
+/** The environment variable names a config schema reads. */
+export function configVariables(schema: z.ZodObject): string[] {
+  return Object.keys(schema.shape).sort();
+}
