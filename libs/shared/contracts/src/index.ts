@@ -3,3 +3,4 @@ export * from './lib/topics';
 export * from './lib/auth/events';
 export * from './lib/devices/events';
 export * from './lib/recovery/events';
+export * from './lib/registry';
