@@ -1,2 +1,4 @@
 export * from './lib/decider-spec';
-export * from "./lib/infra";
+export * from './lib/infra';
+export * from './lib/kafka';
+export * from './lib/postgres';
