@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { EventStoreSchema1732752000000 } from '@tessera/event-store';
+import { tesseraEventRegistry } from '@tessera/contracts';
+import { EventSourcingModule, EventStoreSchema1732752000000 } from '@tessera/event-store';
 import { PlatformModule, type PlatformResources, type ServiceDefinition, baseConfigSchema } from '@tessera/platform';
 
 export const auditServiceConfigSchema = baseConfigSchema.extend({
@@ -9,7 +10,7 @@ export const auditServiceConfigSchema = baseConfigSchema.extend({
 @Module({})
 export class AuditServiceModule {
   static register(resources: PlatformResources): DynamicModule {
-    return { module: AuditServiceModule, imports: [PlatformModule.register(resources)] };
+    return { module: AuditServiceModule, imports: [PlatformModule.register(resources), EventSourcingModule.forService({ registry: tesseraEventRegistry() })] };
   }
 }
 

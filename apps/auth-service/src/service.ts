@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { EventStoreSchema1732752000000 } from '@tessera/event-store';
+import { TOPICS, tesseraEventRegistry } from '@tessera/contracts';
+import { EventSourcingModule, EventStoreSchema1732752000000 } from '@tessera/event-store';
 import { PlatformModule, type PlatformResources, type ServiceDefinition, baseConfigSchema } from '@tessera/platform';
 
 export const authServiceConfigSchema = baseConfigSchema.extend({
@@ -9,7 +10,7 @@ export const authServiceConfigSchema = baseConfigSchema.extend({
 @Module({})
 export class AuthServiceModule {
   static register(resources: PlatformResources): DynamicModule {
-    return { module: AuthServiceModule, imports: [PlatformModule.register(resources)] };
+    return { module: AuthServiceModule, imports: [PlatformModule.register(resources), EventSourcingModule.forService({ topic: TOPICS.auth, registry: tesseraEventRegistry() })] };
   }
 }
 

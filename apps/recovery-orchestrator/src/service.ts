@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { EventStoreSchema1732752000000 } from '@tessera/event-store';
+import { TOPICS, tesseraEventRegistry } from '@tessera/contracts';
+import { EventSourcingModule, EventStoreSchema1732752000000 } from '@tessera/event-store';
 import { PlatformModule, type PlatformResources, type ServiceDefinition, baseConfigSchema } from '@tessera/platform';
 import { RECOVERY_TASK_QUEUE } from '@tessera/recovery-workflows';
 import { z } from 'zod';
@@ -18,7 +19,7 @@ export class RecoveryOrchestratorModule {
   static register(resources: PlatformResources): DynamicModule {
     return {
       module: RecoveryOrchestratorModule,
-      imports: [PlatformModule.register(resources)],
+      imports: [PlatformModule.register(resources), EventSourcingModule.forService({ topic: TOPICS.recovery, registry: tesseraEventRegistry() })],
       providers: [TemporalWorkerService],
     };
   }

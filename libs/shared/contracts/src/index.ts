@@ -4,3 +4,4 @@ export * from './lib/auth/events';
 export * from './lib/devices/events';
 export * from './lib/recovery/events';
 export * from './lib/registry';
+export * from './lib/tessera-events';

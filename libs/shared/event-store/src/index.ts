@@ -4,3 +4,4 @@ export * from './lib/event-store';
 export * from './lib/idempotent-consumer';
 export * from './lib/outbox-relay';
 export * from './lib/schema.migration';
+export * from './lib/nest/event-sourcing.module';

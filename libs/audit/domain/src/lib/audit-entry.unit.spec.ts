@@ -82,7 +82,7 @@ describe('mapping events to audit records', () => {
     const lost = toAuditEntry(envelope('DeviceReportedLost', { userId: 'user-42', deviceId: uuid(1, 2), reason: 'stolen', reportedAt: AT }, user), { ...context, source: 'tessera.devices.v1' });
     expect(lost.why).toEqual({ reason: null, reasonCode: 'stolen', ticket: null });
     // A one-word free-text reason still counts as text: it is sealed, never copied as a code.
-    const frozen = toAuditEntry(envelope('AccountFrozen', { userId: 'user-42', incidentId: 'i-1', reason: 'fraud' }, STAFF.officerA), { ...context, source: 'tessera.auth.v1' });
+    const frozen = toAuditEntry(envelope('CredentialsFrozen', { userId: 'user-42', incidentId: 'i-1', reason: 'fraud' }, STAFF.officerA), { ...context, source: 'tessera.auth.v1' });
     expect(frozen.why).toEqual({ reason: 'fraud', reasonCode: null, ticket: null });
   });
 
@@ -184,7 +184,7 @@ describe('mapping events to audit records', () => {
     );
     expect(own).toMatchObject({ actor: { kind: 'user', id: null }, actorIsSubject: true, subjectRef: key.keyId });
     expect(own.personal?.fields).toEqual(['actorId', 'name', 'previousName', 'subjectUserId']);
-    const staff = sealAuditEntry(toAuditEntry(envelope('AccountFrozen', { userId: 'user-42', incidentId: 'i-1', reason: 'r' }, STAFF.officerA), context), key);
+    const staff = sealAuditEntry(toAuditEntry(envelope('CredentialsFrozen', { userId: 'user-42', incidentId: 'i-1', reason: 'r' }, STAFF.officerA), context), key);
     expect(staff).toMatchObject({ actor: STAFF.officerA, actorIsSubject: false });
     expect(staff.personal?.fields).toEqual(['reason', 'subjectUserId']);
   });

@@ -240,7 +240,11 @@ export const AUDIT_CATALOGUE: AuditCatalogue = {
   },
   ThrottleReset: { category: 'verification', outcome: 'success', reasonKind: 'code', historyTitle: withBy('Failed-attempt limit reset') },
   PossibleClonedAuthenticatorDetected: { category: 'incident', outcome: 'failure', historyTitle: always('Possible copy of your security key detected') },
-  // Also on tessera.recovery.v1, with other fields; both are incident actions.
+  // auth-service enforcing a freeze the recovery-orchestrator decided (AccountFrozen below).
+  CredentialsFrozen: { category: 'incident', outcome: 'success', historyTitle: withBy('Factor changes locked during an incident') },
+  CredentialsUnfrozen: { category: 'incident', outcome: 'success', historyTitle: withBy('Factor changes unlocked') },
+
+  // tessera.recovery.v1 incident decisions.
   AccountFrozen: { category: 'incident', outcome: 'success', historyTitle: withBy('Account frozen') },
   AccountUnfrozen: { category: 'incident', outcome: 'success', historyTitle: withBy('Account unfrozen') },
 

@@ -244,7 +244,7 @@ export function syntheticEvent(n: number): { event: EventEnvelope; source: strin
         source: recovery,
       };
     case 8:
-      return { event: envelope('AccountFrozen', { userId, incidentId: `i-${n}`, reason: 'suspected SIM swap' }, STAFF.officerA, { at, n }), source: auth };
+      return { event: envelope('CredentialsFrozen', { userId, incidentId: `i-${n}`, reason: 'suspected SIM swap' }, STAFF.officerA, { at, n }), source: auth };
     default:
       return { event: envelope('SessionPinged', { userId, anything: 'dropped' }, { kind: 'service', id: 'auth-service' }, { at, n }), source: auth };
   }

@@ -1,13 +1,14 @@
 import type { Server } from 'node:http';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import type { DestinationStream } from 'pino';
 import type { EntitySchema, MigrationInterface } from 'typeorm';
 import type { z } from 'zod';
-import { type BaseConfig, loadConfig } from './config';
+import { type BaseConfig, ConfigError, loadConfig } from './config';
 import { databaseReadiness, openDatabase } from './database/database';
 import { Readiness } from './health/readiness';
 import { jsonBody } from './http/body';
@@ -26,6 +27,8 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   readonly configSchema: S;
   readonly entities: readonly ((abstract new (...args: never[]) => unknown) | EntitySchema)[];
   readonly migrations: readonly (new () => MigrationInterface)[];
+  /** gRPC services from .proto files in libs/shared/contracts/proto, served on GRPC_PORT beside HTTP. */
+  readonly grpc?: { readonly packages: readonly string[]; readonly protoPaths: readonly string[] };
   /** The root module, built with the opened resources. It should import PlatformModule.register(resources). */
   rootModule(resources: PlatformResources<z.infer<S> & BaseConfig>): DynamicModule;
 }
@@ -33,6 +36,8 @@ export interface ServiceDefinition<S extends z.ZodObject> {
 export interface RunningService<C extends BaseConfig = BaseConfig> {
   readonly app: INestApplication;
   readonly url: string;
+  /** host:port of the gRPC server, when the service serves gRPC. */
+  readonly grpcUrl?: string;
   readonly resources: PlatformResources<C>;
   /** Graceful stop: not ready → drain HTTP → close modules (consumers, workers) → close the database. */
   stop(): Promise<void>;
@@ -84,12 +89,33 @@ export async function startService<S extends z.ZodObject>(
   app.useGlobalFilters(new ApiExceptionFilter(logger));
   serveOpenApi(app, definition);
 
+  let grpcUrl: string | undefined;
+  if (definition.grpc) {
+    const grpcPort = (config as { GRPC_PORT?: number }).GRPC_PORT;
+    if (grpcPort === undefined) throw new ConfigError(['GRPC_PORT: required by a service that serves gRPC']);
+    grpcUrl = `${config.HTTP_HOST}:${grpcPort}`;
+    app.connectMicroservice<GrpcOptions>(
+      {
+        transport: Transport.GRPC,
+        options: {
+          package: [...definition.grpc.packages],
+          protoPath: [...definition.grpc.protoPaths],
+          url: grpcUrl,
+          loader: { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true },
+          maxReceiveMessageLength: config.HTTP_BODY_LIMIT_BYTES,
+        },
+      },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+  }
+
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   const server = app.getHttpServer() as Server;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
   const url = `http://${config.HTTP_HOST}:${port}`;
-  logger.info({ url, docs: `${url}/docs` }, `${definition.name} listening`);
+  logger.info({ url, docs: `${url}/docs`, grpc: grpcUrl }, `${definition.name} listening`);
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -116,7 +142,7 @@ export async function startService<S extends z.ZodObject>(
       });
     }
   }
-  return { app, url, resources, stop };
+  return { app, url, grpcUrl, resources, stop };
 }
 
 /** Stops accepting connections and waits for in-flight requests, closing idle keep-alive sockets. */

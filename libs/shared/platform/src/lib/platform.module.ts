@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { BaseConfig } from './config';
 import { HealthController, Readiness } from './health/readiness';
 import { Metrics, MetricsController } from './observability/metrics';
-import { CONFIG, DATA_SOURCE, KAFKA, LOGGER } from './tokens';
+import { CONFIG, DATA_SOURCE, KAFKA, LOGGER, SERVICE_NAME } from './tokens';
 
 /** What the platform opens before Nest starts, handed to every module through DI. */
 export interface PlatformResources<C extends BaseConfig = BaseConfig> {
@@ -26,6 +26,7 @@ export class PlatformModule {
       module: PlatformModule,
       controllers: [HealthController, MetricsController],
       providers: [
+        { provide: SERVICE_NAME, useValue: resources.serviceName },
         { provide: CONFIG, useValue: resources.config },
         { provide: LOGGER, useValue: resources.logger },
         { provide: DATA_SOURCE, useValue: resources.dataSource },
@@ -33,7 +34,7 @@ export class PlatformModule {
         { provide: Metrics, useValue: resources.metrics },
         { provide: Readiness, useValue: resources.readiness },
       ],
-      exports: [CONFIG, LOGGER, DATA_SOURCE, KAFKA, Metrics, Readiness],
+      exports: [SERVICE_NAME, CONFIG, LOGGER, DATA_SOURCE, KAFKA, Metrics, Readiness],
     };
   }
 }

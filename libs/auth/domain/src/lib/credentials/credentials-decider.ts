@@ -389,13 +389,13 @@ function freezeAccount(command: Command<'FreezeAccount'>, account: AccountState)
   }
   const reason = command.reason.trim();
   if (reason === '' || reason.length > 500) throw new DomainError('invalid_reason', 'a freeze needs a reason of 1–500 characters', 'invalid');
-  return [{ type: 'AccountFrozen', data: { userId: command.userId, incidentId: command.incidentId, reason } }];
+  return [{ type: 'CredentialsFrozen', data: { userId: command.userId, incidentId: command.incidentId, reason } }];
 }
 
 function unfreezeAccount(command: Command<'UnfreezeAccount'>, account: AccountState): AuthEvent[] {
   if (account.status !== 'frozen') throw new DomainError('not_frozen', 'the account is not frozen');
   if (account.incidentId !== command.incidentId) throw new DomainError('incident_mismatch', 'the account is frozen for another incident', 'forbidden');
-  return [{ type: 'AccountUnfrozen', data: { userId: command.userId, incidentId: command.incidentId } }];
+  return [{ type: 'CredentialsUnfrozen', data: { userId: command.userId, incidentId: command.incidentId } }];
 }
 
 // ---- shared rules -------------------------------------------------------------------------------

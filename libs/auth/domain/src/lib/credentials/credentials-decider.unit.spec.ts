@@ -65,8 +65,8 @@ const event = {
     type: 'CredentialRevoked',
     data: { userId: USER, credentialId, kind, reason: 'user_removed', referenceId: null },
   }),
-  frozen: (incidentId = 'INC-1'): AuthEvent => ({ type: 'AccountFrozen', data: { userId: USER, incidentId, reason: 'compromise suspected' } }),
-  unfrozen: (incidentId = 'INC-1'): AuthEvent => ({ type: 'AccountUnfrozen', data: { userId: USER, incidentId } }),
+  frozen: (incidentId = 'INC-1'): AuthEvent => ({ type: 'CredentialsFrozen', data: { userId: USER, incidentId, reason: 'compromise suspected' } }),
+  unfrozen: (incidentId = 'INC-1'): AuthEvent => ({ type: 'CredentialsUnfrozen', data: { userId: USER, incidentId } }),
   throttleReset: (): AuthEvent => ({ type: 'ThrottleReset', data: { userId: USER, reason: 'recovery_completed', referenceId: 'rec-1' } }),
 };
 
@@ -492,14 +492,14 @@ describe('credentials decider', () => {
     it('is unfrozen only under its own incident, after which factors can change again', () => {
       const unfreeze = (incidentId: string): CredentialsCommand => ({ type: 'UnfreezeAccount', userId: USER, now: NOW, incidentId });
       spec.given(frozen).when(unfreeze('INC-2')).thenThrows('incident_mismatch');
-      spec.given(frozen).when(unfreeze('INC-1')).then([{ type: 'AccountUnfrozen', data: { userId: USER, incidentId: 'INC-1' } }]);
+      spec.given(frozen).when(unfreeze('INC-1')).then([{ type: 'CredentialsUnfrozen', data: { userId: USER, incidentId: 'INC-1' } }]);
       spec.given([...frozen, event.unfrozen()]).when(command.enrollTotp(stepUp(3))).thenEvents();
       spec.given(totpConfirmed).when(unfreeze('INC-1')).thenThrows('not_frozen');
     });
 
     it('an account with no factor can be frozen, which stops an attacker binding the first one', () => {
       spec.given([]).when({ type: 'FreezeAccount', userId: USER, now: NOW, incidentId: 'INC-9', reason: 'compromise suspected' }).then([
-        { type: 'AccountFrozen', data: { userId: USER, incidentId: 'INC-9', reason: 'compromise suspected' } },
+        { type: 'CredentialsFrozen', data: { userId: USER, incidentId: 'INC-9', reason: 'compromise suspected' } },
       ]);
       spec.given([event.frozen('INC-9')]).when(command.enrollTotp(stepUp(1))).thenThrows('account_frozen');
     });

@@ -85,9 +85,9 @@ export function evolveCredentials(state: CredentialsState, event: AuthEvent): Cr
       if (signCount !== null) return withCredentials(patch(credentials, credentialId, 'webauthn', () => ({ signCount })));
       return current;
     }
-    case 'AccountFrozen':
+    case 'CredentialsFrozen':
       return { ...current, status: 'frozen', incidentId: event.data.incidentId };
-    case 'AccountUnfrozen':
+    case 'CredentialsUnfrozen':
       return { status: 'active', userId: current.userId, credentials: current.credentials, throttle: current.throttle };
     // Notifications and throttle-only events: the throttle fold above is all they change.
     case 'BackupCodesLow':

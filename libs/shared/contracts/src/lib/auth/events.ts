@@ -166,11 +166,11 @@ export const possibleClonedAuthenticatorDetectedSchema = z
   .object({ userId, credentialId, storedSignCount: count, presentedSignCount: count })
   .strict();
 
-export const accountFrozenSchema = z
+export const credentialsFrozenSchema = z
   .object({ userId, incidentId: z.string().min(1).max(200), reason: z.string().min(1).max(500) })
   .strict();
 
-export const accountUnfrozenSchema = z.object({ userId, incidentId: z.string().min(1).max(200) }).strict();
+export const credentialsUnfrozenSchema = z.object({ userId, incidentId: z.string().min(1).max(200) }).strict();
 
 /** Every auth event type and the schema of its `data`, keyed by type name (past tense). */
 export const AUTH_EVENT_SCHEMAS = {
@@ -188,8 +188,8 @@ export const AUTH_EVENT_SCHEMAS = {
   ThrottleEngaged: throttleEngagedSchema,
   ThrottleReset: throttleResetSchema,
   PossibleClonedAuthenticatorDetected: possibleClonedAuthenticatorDetectedSchema,
-  AccountFrozen: accountFrozenSchema,
-  AccountUnfrozen: accountUnfrozenSchema,
+  CredentialsFrozen: credentialsFrozenSchema,
+  CredentialsUnfrozen: credentialsUnfrozenSchema,
 } as const;
 
 export type AuthEventType = keyof typeof AUTH_EVENT_SCHEMAS;

@@ -20,8 +20,8 @@ const SAMPLES: { [T in AuthEventType]: AuthEventData<T> } = {
   ThrottleEngaged: { userId, stage: 'locked', kind: 'totp', consecutiveFailures: 100, retryAt: null },
   ThrottleReset: { userId, reason: 'admin_unlock', referenceId: 'SEC-1' },
   PossibleClonedAuthenticatorDetected: { userId, credentialId, storedSignCount: 12, presentedSignCount: 12 },
-  AccountFrozen: { userId, incidentId: 'INC-1', reason: 'compromise suspected' },
-  AccountUnfrozen: { userId, incidentId: 'INC-1' },
+  CredentialsFrozen: { userId, incidentId: 'INC-1', reason: 'compromise suspected' },
+  CredentialsUnfrozen: { userId, incidentId: 'INC-1' },
 };
 
 describe('auth integration events', () => {

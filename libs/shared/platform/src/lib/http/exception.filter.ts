@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpSta
 import { DomainError } from '@tessera/event-sourcing';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { type Observable, throwError } from 'rxjs';
 import { ZodError } from 'zod';
 import { currentCorrelationId } from '../observability/correlation';
 import { ApiError, type ApiErrorBody, codeForStatus, statusOfDomainError } from './api-error';
@@ -11,7 +12,13 @@ import { ApiError, type ApiErrorBody, codeForStatus, statusOfDomainError } from 
 export class ApiExceptionFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() === 'rpc') {
+      // gRPC callers get the same code and message, as a gRPC status (the transport reads `code`).
+      const { status, body } = this.describe(exception);
+      if (status >= 500) this.logger.error({ err: exception }, 'rpc failed');
+      return throwError(() => ({ code: grpcStatusFor(status), message: `${body.error.code}: ${body.error.message}`, details: body.error.code }));
+    }
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
     const { status, body } = this.describe(exception);
@@ -49,4 +56,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     return answer(HttpStatus.INTERNAL_SERVER_ERROR, 'internal_error', 'An unexpected error occurred; it has been logged.');
   }
+}
+
+/** HTTP status → gRPC status code (grpc/doc/statuscodes.md; the usual HTTP mapping). */
+export function grpcStatusFor(httpStatus: number): number {
+  const map: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 6, 413: 8, 415: 3, 422: 9, 429: 8, 503: 14 };
+  return map[httpStatus] ?? (httpStatus >= 500 ? 13 : 3);
 }
