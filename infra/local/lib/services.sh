@@ -10,13 +10,17 @@ service_env() {
        "DATABASE_URL=postgres://$PG_USER_NAME:$PG_PASSWORD@127.0.0.1:$TESSERA_PG_PORT/${SERVICE_DB[$name]}" \
        "KAFKA_BROKERS=127.0.0.1:$TESSERA_KAFKA_PORT" \
        "TEMPORAL_ADDRESS=127.0.0.1:$TESSERA_TEMPORAL_PORT" \
-       "TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE"
+       "TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE" \
+       "AUTH_JWKS_JSON=$DEV_ISSUER_JWKS"
 }
 
 service_ready() { curl -fsS "http://127.0.0.1:${SERVICE_PORT[$1]}/health/ready" >/dev/null 2>&1; }
 
 services_start() {
   mkdir -p "$TESSERA_LOCAL/logs" "$TESSERA_LOCAL/run"
+  # Local services trust the development token issuer (infra/local/scripts/dev-issuer.ts).
+  DEV_ISSUER_JWKS=$(cd "$TESSERA_ROOT" && node -r @swc-node/register infra/local/scripts/dev-issuer.ts jwks) \
+    || die "could not create the development token issuer's key"
   local name
   for name in "${SERVICES[@]}"; do
     local pidfile="$TESSERA_LOCAL/run/$name.pid"

@@ -1,3 +1,7 @@
+export * from './lib/auth/auth.guard';
+export * from './lib/auth/dev-issuer';
+export * from './lib/auth/jwt-verifier';
+export * from './lib/auth/principal';
 export * from './lib/bootstrap';
 export * from './lib/config';
 export * from './lib/database/database';

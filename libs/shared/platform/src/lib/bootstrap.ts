@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,6 +8,8 @@ import type { NextFunction, Request, Response } from 'express';
 import type { DestinationStream } from 'pino';
 import type { EntitySchema, MigrationInterface } from 'typeorm';
 import type { z } from 'zod';
+import { AuthGuard } from './auth/auth.guard';
+import { JwtVerifier, type JwtVerifierOptions } from './auth/jwt-verifier';
 import { type BaseConfig, ConfigError, loadConfig } from './config';
 import { databaseReadiness, openDatabase } from './database/database';
 import { Readiness } from './health/readiness';
@@ -74,6 +76,11 @@ export async function startService<S extends z.ZodObject>(
   const resources: PlatformResources<z.infer<S> & BaseConfig> = {
     serviceName: definition.name, config, logger, metrics, readiness, dataSource, kafka,
   };
+  const verifier = new JwtVerifier({
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    jwks: jwksSource(config),
+  });
   const app = await NestFactory.create<NestExpressApplication>(definition.rootModule(resources), {
     logger: new JsonLogger(logger),
     bodyParser: false,
@@ -87,6 +94,7 @@ export async function startService<S extends z.ZodObject>(
     runWithCorrelation((request as RequestWithId).correlationId as string, next),
   );
   app.useGlobalFilters(new ApiExceptionFilter(logger));
+  app.useGlobalGuards(new AuthGuard(verifier, app.get(Reflector)));
   serveOpenApi(app, definition);
 
   let grpcUrl: string | undefined;
@@ -143,6 +151,20 @@ export async function startService<S extends z.ZodObject>(
     }
   }
   return { app, url, grpcUrl, resources, stop };
+}
+
+function jwksSource(config: BaseConfig): JwtVerifierOptions['jwks'] {
+  if (config.AUTH_JWKS_URL && config.AUTH_JWKS_JSON) throw new ConfigError(['AUTH_JWKS_URL, AUTH_JWKS_JSON: set one, not both']);
+  if (config.AUTH_JWKS_URL) return { url: config.AUTH_JWKS_URL };
+  if (config.AUTH_JWKS_JSON) {
+    try {
+      JSON.parse(config.AUTH_JWKS_JSON);
+    } catch {
+      throw new ConfigError(['AUTH_JWKS_JSON: not valid JSON']);
+    }
+    return { json: config.AUTH_JWKS_JSON };
+  }
+  throw new ConfigError(['AUTH_JWKS_URL or AUTH_JWKS_JSON: required (the public keys of the issuer of bearer tokens)']);
 }
 
 /** Stops accepting connections and waits for in-flight requests, closing idle keep-alive sockets. */

@@ -22,6 +22,12 @@ export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  // Bearer tokens of callers (DESIGN.md "Callers and authorisation"): the issuer, the audience, and
+  // its public keys either inline (development, tests) or by URL (production). One of the two is required.
+  AUTH_ISSUER: z.string().min(1).default('tessera-dev-issuer'),
+  AUTH_AUDIENCE: z.string().min(1).default('tessera'),
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AUTH_JWKS_JSON: z.string().min(2).optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -1,3 +1,4 @@
+import { Public } from '../auth/auth.guard';
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -28,6 +29,7 @@ export class Metrics {
 }
 
 @ApiExcludeController()
+@Public()
 @Controller()
 export class MetricsController {
   constructor(@Inject(Metrics) private readonly metrics: Metrics) {}
