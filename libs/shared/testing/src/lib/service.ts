@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { DevIssuer, type Role, type RunningService, type ServiceDefinition, startService } from '@tessera/platform';
+import { type BaseConfig, DevIssuer, type Role, type RunningService, type ServiceDefinition, startService } from '@tessera/platform';
 import type { z } from 'zod';
 import { testInfra } from './infra';
 import { kafkaBrokers } from './kafka';
@@ -18,7 +18,7 @@ export function freePort(): Promise<number> {
 }
 
 export interface TestService<S extends z.ZodObject> {
-  readonly service: RunningService<z.infer<S>>;
+  readonly service: RunningService<z.infer<S> & BaseConfig>;
   readonly url: string;
   readonly database: TestDatabase;
   readonly issuer: DevIssuer;
@@ -58,7 +58,7 @@ export async function startTestService<S extends z.ZodObject>(
     },
   });
   return {
-    service: service as RunningService<z.infer<S>>,
+    service,
     url: service.url,
     database,
     issuer,
