@@ -5,3 +5,4 @@ export * from './lib/devices/events';
 export * from './lib/recovery/events';
 export * from './lib/registry';
 export * from './lib/tessera-events';
+export * from './lib/proto';
