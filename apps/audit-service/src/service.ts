@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { tesseraEventRegistry } from '@tessera/contracts';
-import { EventSourcingModule, EventStoreSchema1732752000000 } from '@tessera/event-store';
+import { EVENT_STORE_MIGRATIONS, EventSourcingModule } from '@tessera/event-store';
 import { PlatformModule, type PlatformResources, type ServiceDefinition, baseConfigSchema } from '@tessera/platform';
 
 export const auditServiceConfigSchema = baseConfigSchema.extend({
@@ -20,6 +20,6 @@ export const AuditServiceDefinition: ServiceDefinition<typeof auditServiceConfig
   version: '0.1.0',
   configSchema: auditServiceConfigSchema,
   entities: [],
-  migrations: [EventStoreSchema1732752000000],
+  migrations: [...EVENT_STORE_MIGRATIONS],
   rootModule: (resources) => AuditServiceModule.register(resources),
 };

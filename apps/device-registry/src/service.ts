@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TOPICS, tesseraEventRegistry } from '@tessera/contracts';
-import { EventSourcingModule, EventStoreSchema1732752000000 } from '@tessera/event-store';
+import { EVENT_STORE_MIGRATIONS, EventSourcingModule } from '@tessera/event-store';
 import { PlatformModule, type PlatformResources, type ServiceDefinition, baseConfigSchema } from '@tessera/platform';
 
 export const deviceRegistryConfigSchema = baseConfigSchema.extend({
@@ -20,6 +20,6 @@ export const DeviceRegistryDefinition: ServiceDefinition<typeof deviceRegistryCo
   version: '0.1.0',
   configSchema: deviceRegistryConfigSchema,
   entities: [],
-  migrations: [EventStoreSchema1732752000000],
+  migrations: [...EVENT_STORE_MIGRATIONS],
   rootModule: (resources) => DeviceRegistryModule.register(resources),
 };

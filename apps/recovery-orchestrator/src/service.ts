@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TOPICS, tesseraEventRegistry } from '@tessera/contracts';
-import { EventSourcingModule, EventStoreSchema1732752000000 } from '@tessera/event-store';
+import { EVENT_STORE_MIGRATIONS, EventSourcingModule } from '@tessera/event-store';
 import { PlatformModule, type PlatformResources, type ServiceDefinition, baseConfigSchema } from '@tessera/platform';
 import { RECOVERY_TASK_QUEUE } from '@tessera/recovery-workflows';
 import { z } from 'zod';
@@ -31,6 +31,6 @@ export const RecoveryOrchestratorDefinition: ServiceDefinition<typeof recoveryOr
   version: '0.1.0',
   configSchema: recoveryOrchestratorConfigSchema,
   entities: [],
-  migrations: [EventStoreSchema1732752000000],
+  migrations: [...EVENT_STORE_MIGRATIONS],
   rootModule: (resources) => RecoveryOrchestratorModule.register(resources),
 };

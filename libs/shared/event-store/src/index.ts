@@ -5,3 +5,5 @@ export * from './lib/idempotent-consumer';
 export * from './lib/outbox-relay';
 export * from './lib/schema.migration';
 export * from './lib/nest/event-sourcing.module';
+export * from './lib/migrations';
+export * from './lib/idempotency/idempotency.migration';
