@@ -7,3 +7,5 @@ export * from './lib/schema.migration';
 export * from './lib/nest/event-sourcing.module';
 export * from './lib/migrations';
 export * from './lib/idempotency/idempotency.migration';
+export * from './lib/idempotency/idempotency-store';
+export * from './lib/idempotency/idempotent.interceptor';

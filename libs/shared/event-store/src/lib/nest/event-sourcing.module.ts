@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
 import { CommandHandler } from '../command-handler';
 import { type InlineProjection, PostgresEventStore } from '../event-store';
+import { IdempotencyStore } from '../idempotency/idempotency-store';
+import { IdempotencyInterceptor } from '../idempotency/idempotent.interceptor';
 import { IdempotentConsumer } from '../idempotent-consumer';
 import { OutboxRelay } from '../outbox-relay';
 
@@ -113,9 +115,11 @@ export class EventSourcingModule {
           useFactory: (dataSource: DataSource, ...instances: InlineProjection[]) => new PostgresEventStore(dataSource, options.registry, instances),
         },
         { provide: CommandHandler, inject: [PostgresEventStore], useFactory: (store: PostgresEventStore) => new CommandHandler(store) },
+        { provide: IdempotencyStore, inject: [DATA_SOURCE], useFactory: (dataSource: DataSource) => new IdempotencyStore(dataSource) },
+        IdempotencyInterceptor,
         EventPipelines,
       ],
-      exports: [PostgresEventStore, CommandHandler],
+      exports: [PostgresEventStore, CommandHandler, IdempotencyStore, IdempotencyInterceptor],
     };
   }
 }
