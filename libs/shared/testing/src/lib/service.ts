@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { type BaseConfig, DevIssuer, type Role, type RunningService, type ServiceDefinition, startService } from '@tessera/platform';
+import type { DestinationStream } from 'pino';
 import type { z } from 'zod';
 import { testInfra } from './infra';
 import { kafkaBrokers } from './kafka';
@@ -36,7 +37,7 @@ export interface TestService<S extends z.ZodObject> {
  */
 export async function startTestService<S extends z.ZodObject>(
   definition: ServiceDefinition<S>,
-  options: { env?: Record<string, string>; kafkaBrokers?: string[]; database?: TestDatabase } = {},
+  options: { env?: Record<string, string>; kafkaBrokers?: string[]; database?: TestDatabase; logDestination?: DestinationStream } = {},
 ): Promise<TestService<S>> {
   const database = options.database ?? (await createTestDatabase(definition.name));
   const issuer = await DevIssuer.generate('test');
@@ -56,6 +57,7 @@ export async function startTestService<S extends z.ZodObject>(
       LOG_LEVEL: process.env.TESSERA_TEST_LOGS ? 'debug' : 'silent',
       ...options.env,
     },
+    logDestination: options.logDestination,
   });
   return {
     service,
