@@ -25,7 +25,8 @@ export interface TestService<S extends z.ZodObject> {
   readonly issuer: DevIssuer;
   /** A bearer token from the development issuer the service trusts. */
   token(subject: string, roles?: readonly Role[], scopes?: readonly string[]): Promise<string>;
-  /** JSON over HTTP; `token` adds the bearer header. */
+  /** JSON over HTTP; `token` adds the bearer header. The body is JSON of any shape, asserted on by the test. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { Body, Controller, type DynamicModule, Get, Module, Post } from '@nestjs/common';
 import { type TestService, createTestDatabase, freePort, kafkaBrokers, startTestService, testInfra } from '@tessera/testing';
 import { z } from 'zod';
-import { CurrentPrincipal, DevIssuer, PlatformModule, type PlatformResources, type Principal, RequireRoles, type ServiceDefinition, ZodPipe, baseConfigSchema } from '../index';
+import { CurrentPrincipal, DevIssuer, PlatformModule, type PlatformResources, type Principal, RequireRoles, type ServiceDefinition, ZodPipe, baseConfigSchema } from '@tessera/platform';
 
 @Controller('v1/echo')
 class EchoController {
