@@ -36,6 +36,7 @@ export class CommandHandler {
   ): Promise<CommandResult<State>> {
     for (let attempt = 1; ; attempt++) {
       try {
+        if (!this.store.hasInlineProjections && !context.alsoInTransaction) return await this.decideAndAppend(decider, command, context);
         return await this.store.transaction(async (manager) => {
           const { events, version } = await this.store.readStream(context.streamId, manager);
           const state = fold(decider, events as unknown as Event[]);
@@ -50,5 +51,22 @@ export class CommandHandler {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
       }
     }
+  }
+
+  /**
+   * Without other writes to share a transaction with, the read needs none: the append is one atomic
+   * statement that fails with ConcurrencyError if the stream moved since the read (R5).
+   */
+  private async decideAndAppend<Command, Event extends NewEvent, State>(
+    decider: Decider<Command, Event, State>,
+    command: Command,
+    context: CommandContext,
+  ): Promise<CommandResult<State>> {
+    const { events, version } = await this.store.readStream(context.streamId);
+    const state = fold(decider, events as unknown as Event[]);
+    const decided = decider.decide(command, state);
+    const stored = await this.store.appendNow(context.streamId, version, decided, context);
+    const next = decided.reduce((current, event) => decider.evolve(current, event), state);
+    return { events: stored, state: next, version: version + stored.length };
   }
 }

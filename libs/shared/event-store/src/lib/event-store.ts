@@ -96,11 +96,27 @@ export class PostgresEventStore {
     return { events, version: rows.length === 0 ? 0 : rows[rows.length - 1].stream_version };
   }
 
+  /** Whether appends must share a transaction with inline projections. */
+  get hasInlineProjections(): boolean {
+    return this.projections.length > 0;
+  }
+
+  /**
+   * Appends in a transaction of its own. With no inline projection to update, the append is one
+   * autocommit statement (its expected-version check and insert are atomic by themselves): one round
+   * trip instead of BEGIN, INSERT, COMMIT.
+   */
+  async appendNow(streamId: string, expectedVersion: number, events: readonly NewEvent[], options: AppendOptions): Promise<StoredEvent[]> {
+    if (this.hasInlineProjections) return this.transaction((manager) => this.append(manager, streamId, expectedVersion, events, options));
+    return this.append(this.dataSource.manager, streamId, expectedVersion, events, options);
+  }
+
   /**
    * Appends `events` after `expectedVersion` (0 for a new stream). Throws ConcurrencyError when the
    * stream is not at that version — whether another writer got there first (the unique
    * (stream_id, stream_version) constraint) or the caller's version is stale or ahead.
-   * Must run inside a transaction (`manager` from `transaction()`), which the inline projections share.
+   * Run it inside a transaction (`manager` from `transaction()`) when other writes must commit with it;
+   * the inline projections share that transaction.
    */
   async append(manager: EntityManager, streamId: string, expectedVersion: number, events: readonly NewEvent[], options: AppendOptions): Promise<StoredEvent[]> {
     if (events.length === 0) return [];

@@ -104,9 +104,9 @@ describe('idempotent consumer', () => {
   });
 
   it('R6: an event its handler can never process is dead-lettered; the rest of the batch still applies once', async () => {
-    const handler: EventHandler = async (event, manager) => {
+    const handler: EventHandler = async (event, manager, from) => {
       if ((event.data as { by: number }).by === 13) throw new PermanentEventError('13 is refused');
-      await addToTotal(event, manager);
+      await addToTotal(event, manager, from);
     };
     const { topic, deadLetterTopic } = await startConsumer(handler);
     await producer.send({
@@ -121,9 +121,9 @@ describe('idempotent consumer', () => {
 
   it('a transient failure is retried until it succeeds, and applied exactly once (nothing lost)', async () => {
     let failuresLeft = 3;
-    const flaky: EventHandler = async (event, manager) => {
+    const flaky: EventHandler = async (event, manager, from) => {
       if (failuresLeft-- > 0) throw new Error('database briefly unavailable');
-      await addToTotal(event, manager);
+      await addToTotal(event, manager, from);
     };
     const { topic } = await startConsumer(flaky);
     await producer.send({ topic, messages: [{ key: 'flaky-user', value: JSON.stringify(envelope('flaky-user', 4)) }] });

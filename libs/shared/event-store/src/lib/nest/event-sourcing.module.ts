@@ -10,12 +10,14 @@ import { CommandHandler } from '../command-handler';
 import { type InlineProjection, PostgresEventStore } from '../event-store';
 import { IdempotencyStore } from '../idempotency/idempotency-store';
 import { IdempotencyInterceptor } from '../idempotency/idempotent.interceptor';
-import { IdempotentConsumer } from '../idempotent-consumer';
+import { type ConsumedFrom, IdempotentConsumer } from '../idempotent-consumer';
 import { OutboxRelay } from '../outbox-relay';
 
 /** A Nest provider that handles the events of one consumer group. */
 export interface EventConsumer {
-  handle(event: EventEnvelope, manager: EntityManager): Promise<void>;
+  handle(event: EventEnvelope, manager: EntityManager, from: ConsumedFrom): Promise<void>;
+  /** Optional: all fresh events of a batch at once (see BatchEventHandler). */
+  handleBatch?(events: readonly EventEnvelope[], manager: EntityManager, from: ConsumedFrom): Promise<void>;
 }
 
 export interface ConsumerDefinition {
@@ -77,7 +79,8 @@ class EventPipelines implements OnApplicationBootstrap, OnApplicationShutdown {
         groupId: `${this.serviceName}.${definition.name}`,
         topics: definition.topics,
         deadLetterTopic: TOPICS.deadLetter,
-        handler: (event, manager) => handler.handle(event, manager),
+        handler: (event, manager, from) => handler.handle(event, manager, from),
+        batchHandler: handler.handleBatch ? (events, manager, from) => handler.handleBatch!(events, manager, from) : undefined,
         logger: this.logger,
         metrics: this.consumers.length === 0 ? this.metrics.registry : undefined,
         allowUnknownTypes: definition.allowUnknownTypes,
