@@ -30,6 +30,14 @@ describe('readiness follows dependencies', () => {
   const readiness = async () =>
     Promise.all(services.map(async ([name, service]) => ({ name, ...(await service.request('GET', '/health/ready')) })));
 
+  it('every service serves its OpenAPI document, Prometheus metrics and liveness under its own name', async () => {
+    for (const [name, service] of services) {
+      expect((await service.request('GET', '/docs/openapi.json')).body.info.title).toBe(`Tessera ${name}`);
+      expect((await service.request('GET', '/metrics')).body).toContain(`service="${name}"`);
+      expect((await service.request('GET', '/health/live')).status).toBe(200);
+    }
+  });
+
   it('stop Kafka → every service reports not ready (kafka down); start it → ready again', async () => {
     for (const answer of await readiness()) expect({ name: answer.name, status: answer.status }).toEqual({ name: answer.name, status: 200 });
 
