@@ -34,6 +34,7 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   private runner?: QueryRunner;
+  private producerConnected = false;
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -95,6 +96,7 @@ export class OutboxRelay {
         backoff = 100;
         if (sent < this.batchSize) await this.sleep(this.idlePollMs);
       } catch (error) {
+        this.producerConnected = false;
         this.options.logger.warn({ err: error, relay: this.options.relayName, retryInMs: backoff }, 'outbox relay could not publish; will retry');
         await this.releaseLock();
         await this.sleep(backoff);
@@ -152,6 +154,12 @@ export class OutboxRelay {
     }
     const events: StoredEvent[] = rows.map(toStoredEvent);
     this.lagSeconds?.set({ topic: this.options.topic }, Math.max(0, (Date.now() - Date.parse(events[0].occurredAt)) / 1000));
+    if (!this.producerConnected) {
+      // The relay owns its producer's connection: it connects before publishing, and again after any
+      // failure, so a service starts while Kafka is down and catches up once it is back (R2).
+      await this.options.producer.connect();
+      this.producerConnected = true;
+    }
     await this.options.producer.send({
       topic: this.options.topic,
       acks: -1,

@@ -43,9 +43,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses `env` with `schema`; throws a ConfigError naming every bad variable (values are never echoed). */
+/**
+ * Parses `env` with `schema`; throws a ConfigError naming every bad variable (values are never echoed).
+ * An empty variable counts as unset, so `VAR=` (or compose's `${VAR:-}`) falls back to the default.
+ */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(set);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
   }

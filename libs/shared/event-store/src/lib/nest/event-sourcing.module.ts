@@ -93,7 +93,7 @@ class EventPipelines implements OnApplicationBootstrap, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all(this.consumers.map((consumer) => consumer.stop().catch(() => undefined)));
     await this.relay?.stop();
-    await this.producer?.disconnect().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined); // the relay connected it
   }
 }
 

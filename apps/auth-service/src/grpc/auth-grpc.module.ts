@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { FactorsModule } from '../factors/factors.module';
+import { MethodsModule } from '../methods/methods.module';
+import { VerificationModule } from '../verification/verification.module';
+import { AuthGrpcController } from './auth-grpc.controller';
+
+@Module({ imports: [VerificationModule, FactorsModule, MethodsModule], controllers: [AuthGrpcController] })
+export class AuthGrpcModule {}

@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type AuthMethods, type IssuedOutOfBandCode, type OutOfBandChannel } from '@tessera/auth-domain';
+import { DATA_SOURCE } from '@tessera/platform';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { changedRows } from '../../common/sql';
+import { AUTH_METHODS } from '../../common/tokens';
+import { factorIdSchema } from '../../common/schemas';
+import type { AttemptInput, MethodVerifier, PreparedAttempt } from '../method-verifier';
+
+export const outOfBandProofSchema = z.object({ code: z.string().min(1).max(32), credentialId: factorIdSchema.optional() }).strict();
+
+interface CodeRow {
+  code_id: string;
+  credential_id: string;
+  channel: OutOfBandChannel;
+  digits: number;
+  salt: Buffer;
+  mac: Buffer;
+  issued_at: Date;
+  expires_at: Date;
+  consumed_at: Date | null;
+}
+
+/**
+ * Email and SMS codes (restricted factors, S7): the newest code sent to the user's channel is checked;
+ * it expires (SMS ≤ 10 min, email ≤ 24 h) and is consumed by a conditional UPDATE, so it is single use.
+ */
+abstract class OutOfBandVerifier implements MethodVerifier {
+  abstract readonly method: OutOfBandChannel;
+  abstract readonly kind: OutOfBandChannel;
+  readonly proofSchema = outOfBandProofSchema;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly methods: AuthMethods,
+  ) {}
+
+  async prepare({ userId, proof, now }: AttemptInput): Promise<PreparedAttempt> {
+    const { code, credentialId } = proof as z.infer<typeof outOfBandProofSchema>;
+    const [row]: CodeRow[] = await this.dataSource.query(
+      `SELECT code_id, credential_id, channel, digits, salt, mac, issued_at, expires_at, consumed_at
+         FROM oob_codes WHERE user_id = $1 AND channel = $2 AND ($3::uuid IS NULL OR credential_id = $3::uuid)
+        ORDER BY issued_at DESC LIMIT 1`,
+      [userId, this.kind, credentialId ?? null],
+    );
+    if (row === undefined) return { credentialId: null, evidence: { kind: this.kind, outcome: 'no_match' } };
+    const record: IssuedOutOfBandCode = {
+      channel: row.channel,
+      digits: row.digits,
+      salt: row.salt,
+      mac: row.mac,
+      issuedAt: row.issued_at,
+      expiresAt: row.expires_at,
+      consumedAt: row.consumed_at,
+    };
+    const { evidence } = await this.methods[this.kind].verify(record, { code }, now);
+    if (evidence.outcome !== 'match') return { credentialId: row.credential_id, evidence };
+    return {
+      credentialId: row.credential_id,
+      evidence,
+      commit: async (manager) =>
+        (await changedRows(manager, `UPDATE oob_codes SET consumed_at = $2 WHERE code_id = $1 AND consumed_at IS NULL`, [row.code_id, now])) === 1,
+    };
+  }
+}
+
+@Injectable()
+export class EmailOtpVerifier extends OutOfBandVerifier {
+  readonly method = 'email_otp' as const;
+  readonly kind = 'email_otp' as const;
+  constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(AUTH_METHODS) methods: AuthMethods) {
+    super(dataSource, methods);
+  }
+}
+
+@Injectable()
+export class SmsOtpVerifier extends OutOfBandVerifier {
+  readonly method = 'sms_otp' as const;
+  readonly kind = 'sms_otp' as const;
+  constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(AUTH_METHODS) methods: AuthMethods) {
+    super(dataSource, methods);
+  }
+}

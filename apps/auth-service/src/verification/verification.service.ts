@@ -1,0 +1,160 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { assessAddressAttempt, isGuessable, type RestrictedFactorPolicy } from '@tessera/auth-domain';
+import type { Aal, Actor, AmrValue, AuthAttemptKind, AuthEventData } from '@tessera/contracts';
+import { ApiError, CONFIG } from '@tessera/platform';
+import { z } from 'zod';
+import { AuthMetrics } from '../common/auth-metrics';
+import type { AuthServiceConfig } from '../config/auth-config';
+import { AccountService } from '../credentials/account.service';
+import { METHOD_VERIFIER_LIST } from '../methods/method-registry';
+import type { MethodVerifier, PreparedAttempt, VerifyMethod } from '../methods/method-verifier';
+import { TemporaryAccessPassService } from '../methods/temporary-access-pass/temporary-access-pass.service';
+import { StepUpService } from '../step-up/step-up.service';
+import { AddressThrottleStore } from './address-throttle.store';
+
+export interface VerifyRequest {
+  readonly userId: string;
+  readonly method: VerifyMethod;
+  readonly proof: unknown;
+  /** The end user's address (S9), as the transport or a trusted caller reports it. */
+  readonly clientAddress: string;
+  readonly actor: Actor;
+  readonly now: Date;
+}
+
+export interface VerifyOutcome {
+  readonly method: VerifyMethod;
+  readonly credentialId: string | null;
+  readonly assuranceLevel: Aal;
+  readonly amr: readonly AmrValue[];
+  readonly stepUpAssertion: string;
+  readonly expiresAt: string;
+  readonly remainingBackupCodes?: number;
+}
+
+/** Another request consumed the same code, step or challenge first: prepare the attempt again. */
+class LostRace extends Error {}
+
+/**
+ * `Verify(user, method, proof)` for REST and gRPC alike:
+ * 1. the client address gate (S9) — an address is cut off long before any account;
+ * 2. the method checks the proof against the stored material (one KDF at most, seeds decrypted here);
+ * 3. the credentials decider records the verdict under the account's history (S1 replay, S8 cap and
+ *    backoff, S19 counter) and the single-use write commits in the same transaction as the events;
+ * 4. a success returns a signed step-up assertion (ES256, RFC 8176 `amr`).
+ */
+@Injectable()
+export class VerificationService {
+  private readonly verifiers: ReadonlyMap<VerifyMethod, MethodVerifier>;
+  private readonly policy: RestrictedFactorPolicy;
+
+  constructor(
+    @Inject(METHOD_VERIFIER_LIST) verifiers: readonly MethodVerifier[],
+    @Inject(AccountService) private readonly accounts: AccountService,
+    @Inject(AddressThrottleStore) private readonly addresses: AddressThrottleStore,
+    @Inject(StepUpService) private readonly stepUp: StepUpService,
+    @Inject(TemporaryAccessPassService) private readonly passes: TemporaryAccessPassService,
+    @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
+    @Inject(CONFIG) config: AuthServiceConfig,
+  ) {
+    this.verifiers = new Map(verifiers.map((verifier) => [verifier.method, verifier]));
+    this.policy = { allowEmailOtp: config.AUTH_ALLOW_EMAIL_OTP, allowSmsOtp: config.AUTH_ALLOW_SMS_OTP };
+  }
+
+  async verify(request: VerifyRequest): Promise<VerifyOutcome> {
+    const { userId, method, clientAddress, actor, now } = request;
+    const kind = method === 'temporary_access_pass' ? 'tap' : this.verifierOf(method).kind;
+    if (isGuessable(kind)) {
+      const decision = assessAddressAttempt(await this.addresses.load(clientAddress, now), kind, now);
+      if (!decision.allowed) {
+        this.metrics.verifications.inc({ method, outcome: 'address_limit' });
+        throw new ApiError(429, 'address_limit', `Too many failed attempts from this address; retry after ${decision.retryAt?.toISOString()}.`);
+      }
+    }
+    if (method === 'temporary_access_pass') return this.verifyPass(request);
+
+    const verifier = this.verifierOf(method);
+    const proof = verifier.proofSchema.parse(request.proof);
+    for (let round = 0; round < 3; round++) {
+      const prepared = await verifier.prepare({ userId, proof, now });
+      try {
+        const { events } = await this.accounts.execute(
+          { type: 'RecordVerification', userId, now, credentialId: prepared.credentialId, evidence: prepared.evidence, policy: this.policy },
+          actor,
+          (manager, stored) => this.commit(prepared, stored.some((event) => event.type === 'VerificationSucceeded'), kind, manager, clientAddress, now),
+        );
+        const success = events.find((event) => event.type === 'VerificationSucceeded');
+        if (success === undefined) {
+          const failure = events.find((event) => event.type === 'VerificationFailed')?.data as AuthEventData<'VerificationFailed'> | undefined;
+          this.metrics.verifications.inc({ method, outcome: failure?.reason ?? 'failed' });
+          throw new ApiError(422, 'verification_failed', `The ${method} proof was not accepted (${failure?.reason ?? 'failed'}).`);
+        }
+        const data = success.data as AuthEventData<'VerificationSucceeded'>;
+        const used = events.find((event) => event.type === 'BackupCodeUsed')?.data as AuthEventData<'BackupCodeUsed'> | undefined;
+        const issued = await this.stepUp.issue(
+          { userId, method, credentialId: data.credentialId, aal: data.aal, amr: data.amr, authenticatedAt: now },
+          now,
+        );
+        this.metrics.verifications.inc({ method, outcome: 'match' });
+        return {
+          method,
+          credentialId: data.credentialId,
+          assuranceLevel: data.aal,
+          amr: data.amr,
+          stepUpAssertion: issued.assertion,
+          expiresAt: issued.expiresAt.toISOString(),
+          ...(used ? { remainingBackupCodes: used.remaining } : {}),
+        };
+      } catch (error) {
+        if (!(error instanceof LostRace)) throw error;
+      }
+    }
+    throw new ApiError(409, 'concurrent_modification', 'The proof was used by a concurrent request; try again.');
+  }
+
+  private async commit(
+    prepared: PreparedAttempt,
+    succeeded: boolean,
+    kind: AuthAttemptKind,
+    manager: Parameters<NonNullable<PreparedAttempt['commit']>>[0],
+    clientAddress: string,
+    now: Date,
+  ): Promise<void> {
+    if (succeeded && prepared.commit && !(await prepared.commit(manager))) throw new LostRace();
+    if (!succeeded && isGuessable(kind)) await this.addresses.recordFailure(manager, clientAddress, now);
+    await prepared.always?.(manager);
+  }
+
+  /** A Temporary Access Pass: single use, short-lived, good only for enrolling (S25). */
+  private async verifyPass(request: VerifyRequest): Promise<VerifyOutcome> {
+    const proof = z.object({ code: z.string().min(1).max(64) }).strict().parse(request.proof);
+    const pass = await this.passes.redeem(request.userId, proof.code, request.clientAddress, request.actor, request.now, this.policy);
+    const issued = await this.stepUp.issue(
+      {
+        userId: request.userId,
+        method: 'temporary_access_pass',
+        credentialId: null,
+        aal: 1,
+        amr: ['otp'],
+        authenticatedAt: request.now,
+        recovery: { recoveryId: pass.recoveryId, passExpiresAt: pass.expiresAt },
+      },
+      request.now,
+    );
+    this.metrics.verifications.inc({ method: 'temporary_access_pass', outcome: 'match' });
+    return {
+      method: 'temporary_access_pass',
+      credentialId: null,
+      assuranceLevel: 1,
+      amr: ['otp'],
+      stepUpAssertion: issued.assertion,
+      expiresAt: issued.expiresAt.toISOString(),
+    };
+  }
+
+  private verifierOf(method: VerifyMethod): MethodVerifier {
+    const verifier = this.verifiers.get(method);
+    if (verifier === undefined) throw new ApiError(400, 'unknown_method', `Unknown verification method ${method}.`);
+    return verifier;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * `npm run bench:verify`: verification throughput of auth-service over HTTP, against a real service
+ * process (its own fresh database, the local platform's PostgreSQL and Kafka). Each verify includes
+ * the seed decryption (S28), the replay-guard conditional UPDATE (S1/S12/S15) and the event append
+ * (outbox included). A bare endpoint of the same server (/health/live) gives the framework ceiling.
+ * The last line is one JSON object.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { decodeBase32Secret, generateTotpCode, type TotpSeed } from '@tessera/auth-domain';
+import { DevIssuer } from '@tessera/platform';
+import { createTestDatabase, freePort, kafkaBrokers } from '@tessera/testing';
+import { AuthenticatorEmulator, PasskeysCredentialsMemoryRepository, WebAuthnEmulator } from 'nid-webauthn-emulator';
+import { generateKeyMaterial } from '../../apps/auth-service/src/config/auth-keys';
+
+const ORIGIN = 'https://bench.tessera.test';
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 24);
+const TOTP_USERS = Number(process.env.BENCH_TOTP_USERS ?? 3000);
+const WEBAUTHN_USERS = Number(process.env.BENCH_WEBAUTHN_USERS ?? 1500);
+const BACKUP_USERS = Number(process.env.BENCH_BACKUP_USERS ?? 60);
+
+// The answers are JSON of known shapes, read by field.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Call = () => Promise<{ status: number; body: any }>;
+
+async function http(base: string, method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): ReturnType<Call> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+}
+
+/** Runs the calls with a fixed number in flight; latency per call, throughput, failures. */
+async function load(calls: Call[], concurrency = CONCURRENCY) {
+  const latencies: number[] = [];
+  let failures = 0;
+  let next = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < calls.length) {
+        const call = calls[next++];
+        const t0 = performance.now();
+        const { status } = await call();
+        latencies.push(performance.now() - t0);
+        if (status !== 200) failures++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  latencies.sort((a, b) => a - b);
+  const p = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 100) / 100;
+  return { count: calls.length, failures, perSecond: Math.round(calls.length / seconds), p50: p(0.5), p99: p(0.99), loadgenCpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100) };
+}
+
+async function inBatches<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
+}
+
+function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Math.round(Number(match[1]) / 1024) : -1;
+}
+
+async function main(): Promise<void> {
+  const database = await createTestDatabase('bench_verify');
+  const issuer = await DevIssuer.generate('test');
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/auth-service/src/main.ts'], {
+    env: {
+      ...process.env,
+      ...generateKeyMaterial(),
+      TESSERA_ENV: 'test',
+      HTTP_PORT: String(port),
+      GRPC_PORT: String(await freePort()),
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      AUTH_JWKS_JSON: issuer.jwksJson(),
+      AUTH_WEBAUTHN_ORIGINS: ORIGIN,
+      AUTH_WEBAUTHN_RP_ID: 'bench.tessera.test',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    for (let i = 0; ; i++) {
+      if (i > 300) throw new Error('auth-service did not start');
+      try {
+        if ((await fetch(`${base}/health/live`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const service = await issuer.token({ subject: 'bench-idp', roles: ['service'], scopes: ['factors:verify'] });
+    const userIds = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}-${i}@bench.test`);
+
+    console.log(`setup: ${TOTP_USERS} TOTP users, ${WEBAUTHN_USERS} passkey users, ${BACKUP_USERS} backup-code users`);
+    const totps = new Map<string, TotpSeed>();
+    await inBatches(userIds('totp', TOTP_USERS), 32, async (userId) => {
+      const token = await issuer.token({ subject: userId, roles: ['user'] });
+      const enrol = await http(base, 'POST', `/v1/users/${userId}/factors/totp`, token, {});
+      const seed: TotpSeed = { secret: decodeBase32Secret(enrol.body.secret), algorithm: 'SHA1', digits: 6, period: 30 };
+      await http(base, 'POST', `/v1/users/${userId}/factors/totp/${enrol.body.factorId}/confirmation`, token, { code: generateTotpCode(seed, new Date()) });
+      totps.set(userId, seed);
+    });
+    const assertions: { userId: string; challengeId: string; response: unknown }[] = [];
+    await inBatches(userIds('passkey', WEBAUTHN_USERS), 32, async (userId) => {
+      const token = await issuer.token({ subject: userId, roles: ['user'] });
+      const emulator = new WebAuthnEmulator(new AuthenticatorEmulator({ credentialsRepository: new PasskeysCredentialsMemoryRepository(), algorithmIdentifiers: ['ES256'] }));
+      const options = await http(base, 'POST', `/v1/users/${userId}/factors/webauthn/registration-options`, token, {});
+      await http(base, 'POST', `/v1/users/${userId}/factors/webauthn`, token, { challengeId: options.body.challengeId, name: 'Passkey', response: emulator.createJSON(ORIGIN, options.body.options) });
+      const challenge = await http(base, 'POST', '/v1/verify/webauthn-challenges', service, { userId });
+      assertions.push({ userId, challengeId: challenge.body.challengeId, response: emulator.getJSON(ORIGIN, challenge.body.options) });
+    });
+    const backupCodes: { userId: string; code: string }[] = [];
+    await inBatches(userIds('backup', BACKUP_USERS), 16, async (userId) => {
+      const token = await issuer.token({ subject: userId, roles: ['user'] });
+      const enrol = await http(base, 'POST', `/v1/users/${userId}/factors/totp`, token, {});
+      const seed: TotpSeed = { secret: decodeBase32Secret(enrol.body.secret), algorithm: 'SHA1', digits: 6, period: 30 };
+      await http(base, 'POST', `/v1/users/${userId}/factors/totp/${enrol.body.factorId}/confirmation`, token, { code: generateTotpCode(seed, new Date()) });
+      const stepUp = await http(base, 'POST', '/v1/step-up', token, { method: 'totp', proof: { code: generateTotpCode(seed, new Date(Date.now() + 30_000)) } });
+      const codes = await http(base, 'POST', `/v1/users/${userId}/backup-codes`, token, undefined, { 'x-step-up-assertion': stepUp.body.stepUpAssertion });
+      (codes.body.codes as string[]).forEach((code, index) => backupCodes.push({ userId, code: `${index}:${code}` }));
+    });
+    // Round-robin over users: calls in flight together belong to different users' streams.
+    backupCodes.sort((a, b) => Number(a.code.split(':')[0]) - Number(b.code.split(':')[0]));
+    for (const entry of backupCodes) entry.code = entry.code.split(':')[1];
+
+    const metric = async (name: string) => {
+      const text = (await http(base, 'GET', '/metrics', undefined)).body as string;
+      return Number(text.split('\n').find((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))?.split(' ').pop() ?? 0);
+    };
+
+    const ceiling = await load(Array.from({ length: 20_000 }, () => () => http(base, 'GET', '/health/live', undefined)));
+    let address = 0;
+    // Each user's next step (+1, inside the ±1 window): every call is a success that advances the guard.
+    const totp = await load(
+      [...totps].map(([userId, seed]) => () => http(base, 'POST', '/v1/verify', service, { userId, method: 'totp', proof: { code: generateTotpCode(seed, new Date(Date.now() + 30_000)) }, clientAddress: `10.1.${(address++ >> 8) & 255}.${address & 255}` })),
+    );
+    const webauthn = await load(assertions.map(({ userId, challengeId, response }) => () => http(base, 'POST', '/v1/verify', service, { userId, method: 'webauthn', proof: { challengeId, response } })));
+    const kdfBefore = await metric('auth_backup_code_kdf_total');
+    const attemptsBefore = await metric('auth_backup_code_attempts_total');
+    const backup = await load(backupCodes.map(({ userId, code }) => () => http(base, 'POST', '/v1/verify', service, { userId, method: 'backup_code', proof: { code }, clientAddress: `10.2.${(address++ >> 8) & 255}.${address & 255}` })));
+    const kdfPerAttempt = (await metric('auth_backup_code_kdf_total') - kdfBefore) / Math.max(1, (await metric('auth_backup_code_attempts_total')) - attemptsBefore);
+    const rss = peakRssMiB(child.pid!);
+
+    const row = (name: string, r: Awaited<ReturnType<typeof load>>) =>
+      console.log(`${name.padEnd(12)} ${String(r.perSecond).padStart(6)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${r.count} calls, ${r.failures} failed, load generator CPU ${r.loadgenCpuPercent}% of a core`);
+    row('ceiling', ceiling);
+    row('totp', totp);
+    row('webauthn', webauthn);
+    row('backup_code', backup);
+    console.log(`totp/ceiling ${(totp.perSecond / ceiling.perSecond).toFixed(2)}, webauthn/ceiling ${(webauthn.perSecond / ceiling.perSecond).toFixed(2)}; KDF per backup-code attempt ${kdfPerAttempt}; service peak RSS ${rss} MiB; concurrency ${CONCURRENCY}`);
+    console.log(
+      JSON.stringify({
+        bench: 'verify',
+        totp_per_s: totp.perSecond,
+        totp_p99_ms: totp.p99,
+        webauthn_per_s: webauthn.perSecond,
+        webauthn_p99_ms: webauthn.p99,
+        backup_code_per_s: backup.perSecond,
+        backup_code_p99_ms: backup.p99,
+        kdf_per_backup_attempt: kdfPerAttempt,
+        ceiling_per_s: ceiling.perSecond,
+        totp_ceiling_ratio: Math.round((totp.perSecond / ceiling.perSecond) * 100) / 100,
+        failures: totp.failures + webauthn.failures + backup.failures,
+        loadgen_cpu_percent: Math.max(totp.loadgenCpuPercent, webauthn.loadgenCpuPercent),
+        service_peak_rss_mib: rss,
+      }),
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await database.drop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
