@@ -44,7 +44,7 @@ postgres_start() {
     port_busy "$TESSERA_PG_PORT" && die "port $TESSERA_PG_PORT (PostgreSQL) is taken by another process; stop it or set TESSERA_PG_PORT"
     log "starting PostgreSQL on 127.0.0.1:$TESSERA_PG_PORT"
     pg_ctl_ start -w -t 60 -l "$PG_DIR/postgres.log" \
-      -o "-c listen_addresses=127.0.0.1 -p $TESSERA_PG_PORT -c unix_socket_directories=$PG_DIR -c max_connections=300 -c shared_buffers=256MB -c synchronous_commit=on" \
+      -o "-c listen_addresses=127.0.0.1 -p $TESSERA_PG_PORT -c unix_socket_directories=$PG_DIR -c max_connections=300 -c shared_buffers=256MB -c synchronous_commit=on -c idle_in_transaction_session_timeout=60s" \
       >/dev/null || { tail -20 "$PG_DIR/postgres.log" >&2; die "PostgreSQL did not start (log: .local/postgres/postgres.log)"; }
   fi
   psql_admin -c "DO \$\$ BEGIN
