@@ -11,7 +11,8 @@ service_env() {
        "KAFKA_BROKERS=127.0.0.1:$TESSERA_KAFKA_PORT" \
        "TEMPORAL_ADDRESS=127.0.0.1:$TESSERA_TEMPORAL_PORT" \
        "TEMPORAL_NAMESPACE=$TEMPORAL_NAMESPACE" \
-       "AUTH_JWKS_JSON=$DEV_ISSUER_JWKS"
+       "AUTH_JWKS_JSON=$DEV_ISSUER_JWKS" \
+       "AUTH_SERVICE_TOKEN_FILE=$TESSERA_LOCAL/dev-issuer/$name.token"
 }
 
 service_ready() { curl -fsS "http://127.0.0.1:${SERVICE_PORT[$1]}/health/ready" >/dev/null 2>&1; }
@@ -21,6 +22,13 @@ services_start() {
   # Local services trust the development token issuer (infra/local/scripts/dev-issuer.ts).
   DEV_ISSUER_JWKS=$(cd "$TESSERA_ROOT" && node -r @swc-node/register infra/local/scripts/dev-issuer.ts jwks) \
     || die "could not create the development token issuer's key"
+  # Each service calls the others with a token of its own (role service), re-minted on every start.
+  local name
+  for name in "${SERVICES[@]}"; do
+    (cd "$TESSERA_ROOT" && node -r @swc-node/register infra/local/scripts/dev-issuer.ts token "$name" service 2592000 \
+      factors:verify,factors:read,factors:manage,devices:revoke,devices:read) >"$TESSERA_LOCAL/dev-issuer/$name.token" \
+      || die "could not mint a development token for $name"
+  done
   local name
   for name in "${SERVICES[@]}"; do
     local pidfile="$TESSERA_LOCAL/run/$name.pid"

@@ -1,9 +1,13 @@
 import type { Command } from '../command';
+import { authenticatorCommands } from './authenticator';
 import { devCommands } from './dev';
+import { vaultCommands } from './vault';
 
 /**
  * Every `tessera` command, one file per area. To add an area, add its file and ONE line here.
  */
 export const COMMANDS: readonly Command[] = [
   ...devCommands,
+  ...vaultCommands,
+  ...authenticatorCommands,
 ];

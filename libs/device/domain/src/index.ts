@@ -41,3 +41,20 @@ export {
   type ReadinessInput,
   type ReadinessPolicy,
 } from './lib/readiness/readiness';
+export {
+  backupCodesRemaining,
+  deviceForCredential,
+  isUsableFact,
+  readinessFactorsOutsideDevices,
+  usableFactorsOutsideDevices,
+  type CredentialFact,
+  type DeviceForCredential,
+} from './lib/factors/credential-facts';
+export {
+  BACKUP_METHODS,
+  backupMethods,
+  type BackupMethod,
+  type BackupMethodReport,
+  type BackupMethodStatus,
+  type BackupMethods,
+} from './lib/readiness/backup-methods';
