@@ -1,4 +1,5 @@
 import type { Command } from '../command';
+import { auditCommands } from './audit';
 import { authenticatorCommands } from './authenticator';
 import { devCommands } from './dev';
 import { vaultCommands } from './vault';
@@ -10,4 +11,5 @@ export const COMMANDS: readonly Command[] = [
   ...devCommands,
   ...vaultCommands,
   ...authenticatorCommands,
+  ...auditCommands,
 ];

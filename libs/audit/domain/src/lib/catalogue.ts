@@ -125,7 +125,24 @@ export const DATA_ALLOW_LIST: Readonly<Record<AuditCategory, DataAllowList>> = {
     personal: [...PERSONAL_BASE],
   },
   admin: {
-    details: ['drillId', 'recoveryId', 'policyVersion', 'timerFactor', 'startedAt', 'finishedAt', 'durationMs', 'stageReached'],
+    details: [
+      'drillId',
+      'recoveryId',
+      'policyVersion',
+      'timerFactor',
+      'startedAt',
+      'finishedAt',
+      'durationMs',
+      'stageReached',
+      // The audit service's own administrative events (AUDIT_SERVICE_EVENTS): pseudonyms, positions and settings only.
+      'erasedSubjectRef',
+      'retentionDays',
+      'previousRetentionDays',
+      'deleteThroughPosition',
+      'anchorPosition',
+      'exportKind',
+      'subjectRef',
+    ],
     personal: [...PERSONAL_BASE],
   },
   incident: {
@@ -286,7 +303,23 @@ export const AUDIT_CATALOGUE: AuditCatalogue = {
   AssistedRecoveryForced: { category: 'incident', outcome: 'success' },
   RecoveryDrillSucceeded: { category: 'admin', outcome: 'success' },
   RecoveryDrillFailed: { category: 'admin', outcome: 'failure', reasonKind: 'code' },
+
+  // tessera.audit.v1: what the audit service records about its own log (AUDIT_SERVICE_EVENTS).
+  AuditSubjectErased: { category: 'admin', outcome: 'success' },
+  AuditRetentionPolicyChanged: { category: 'admin', outcome: 'success' },
+  AuditRetentionApplied: { category: 'admin', outcome: 'success' },
+  AuditDataSubjectExported: { category: 'admin', outcome: 'success' },
 };
+
+/**
+ * Events the audit service appends to its own log, so that changes to the log are themselves on
+ * the record: an erasure (by the pseudonym whose key was destroyed, never the user id), a change of
+ * retention, a retention cut, and a data-subject export (who pulled whose records). They are
+ * written straight into the chain under `AUDIT_SERVICE_SOURCE`, never published to Kafka.
+ */
+export const AUDIT_SERVICE_SOURCE = 'tessera.audit.v1';
+export const AUDIT_SERVICE_EVENTS = ['AuditSubjectErased', 'AuditRetentionPolicyChanged', 'AuditRetentionApplied', 'AuditDataSubjectExported'] as const;
+export type AuditServiceEventType = (typeof AUDIT_SERVICE_EVENTS)[number];
 
 export function describeEvent(type: string, catalogue: AuditCatalogue = AUDIT_CATALOGUE): AuditEventDescriptor {
   return Object.hasOwn(catalogue, type) ? catalogue[type] : UNKNOWN_EVENT;

@@ -28,6 +28,10 @@ import { type PublicKeyRing } from './signing-keys';
  * - `checkpoint_malformed`: a checkpoint whose range, count or hash is not well-formed.
  * - `truncated_after_checkpoint`: a validly signed checkpoint covers positions past the last
  *   record: the tail was deleted. The position named is the first missing one.
+ * - `checkpoint_missing` (only with `contiguousCheckpoints` / `checkpointEvery`): a checkpoint does
+ *   not start where the previous one ended, or more than `checkpointEvery` records follow the newest
+ *   one. Checkpoints are never deleted, each signs its `fromPosition`, so a hole means one was
+ *   removed: the position named is where the missing checkpoint should have signed the head.
  *
  * The limit, stated plainly: records after the newest checkpoint are protected by the chain only;
  * whoever can write the table can rewrite or drop that tail and recompute its hashes. Checkpoints
@@ -43,6 +47,7 @@ export type ChainFailureReason =
   | 'checkpoint_head_mismatch'
   | 'checkpoint_malformed'
   | 'truncated_after_checkpoint'
+  | 'checkpoint_missing'
   | 'record_malformed';
 
 export interface ChainFailure {
@@ -84,6 +89,17 @@ export interface ChainVerifierOptions {
    * order) or deleted (gap). Costs no memory, only reading.
    */
   readonly reorderWindow?: number;
+  /**
+   * Require the checkpoints to cover the log without holes: the first starts at position 1 and each
+   * starts right after the previous one. Without it a checkpoint deleted from the store goes
+   * unnoticed (the records it covered are still linked by the chain alone).
+   */
+  readonly contiguousCheckpoints?: boolean;
+  /**
+   * The checkpoint policy's `every`: more records than this after the newest checkpoint mean a
+   * checkpoint is missing at the tail (dropped along with a rewrite of the records it signed).
+   */
+  readonly checkpointEvery?: number;
 }
 
 /** `suspect`: a position is missing and the verifier is reading ahead; keep pushing. */
@@ -106,6 +122,8 @@ export class ChainVerifier {
   private readonly publicKeys: PublicKeyRing;
   private readonly expectedFirstPosition: number | undefined;
   private readonly reorderWindow: number;
+  private readonly contiguousCheckpoints: boolean;
+  private readonly checkpointEvery: number | undefined;
   private recordsChecked = 0;
   private firstPosition: number | null = null;
   private anchor: SignedCheckpoint | null = null;
@@ -117,6 +135,8 @@ export class ChainVerifier {
     this.publicKeys = options.publicKeys;
     this.expectedFirstPosition = options.expectedFirstPosition;
     this.reorderWindow = options.reorderWindow ?? DEFAULT_REORDER_WINDOW;
+    this.checkpointEvery = options.checkpointEvery;
+    this.contiguousCheckpoints = options.contiguousCheckpoints === true || options.checkpointEvery !== undefined;
     const placed: SignedCheckpoint[] = [];
     let unplaceable: ChainFailure | null = null;
     for (const checkpoint of options.checkpoints) {
@@ -177,7 +197,7 @@ export class ChainVerifier {
       case 'awaiting_first':
       case 'linking': {
         const lastPosition = state.status === 'linking' ? state.expected - 1 : null;
-        const truncation = this.checkTail(lastPosition);
+        const truncation = this.checkTail(lastPosition) ?? this.checkUncheckpointedTail(lastPosition);
         result =
           truncation !== null
             ? this.failed(truncation)
@@ -308,6 +328,17 @@ export class ChainVerifier {
       const why = signature === 'unknown_key' ? `its key id ${checkpoint.keyId} is not in the public key ring` : `its signature does not verify under key ${checkpoint.keyId}`;
       return { position, reason: 'checkpoint_signature_invalid', message: `the checkpoint at ${position} is not trustworthy: ${why}` };
     }
+    // A second checkpoint at the same position (the same one read from two sinks) needs no new link.
+    if (this.contiguousCheckpoints && position !== this.lastCheckpointPosition) {
+      const expectedFrom = (this.lastCheckpointPosition ?? 0) + 1;
+      if (checkpoint.fromPosition !== expectedFrom) {
+        return {
+          position: checkpoint.fromPosition - 1,
+          reason: 'checkpoint_missing',
+          message: `the checkpoint at ${position} starts at ${checkpoint.fromPosition}, the one before ends at ${expectedFrom - 1}: a checkpoint is missing`,
+        };
+      }
+    }
     this.checkpointsVerified++;
     this.lastCheckpointPosition = position;
     return null;
@@ -335,6 +366,16 @@ export class ChainVerifier {
     return firstInvalid;
   }
 
+  /** With `checkpointEvery`, a tail longer than the policy allows means its checkpoint was removed. */
+  private checkUncheckpointedTail(lastPosition: number | null): ChainFailure | null {
+    const every = this.checkpointEvery;
+    if (every === undefined || lastPosition === null) return null;
+    const covered = this.lastCheckpointPosition ?? 0;
+    if (lastPosition - covered < every) return null;
+    const due = (Math.floor(covered / every) + 1) * every;
+    return { position: due, reason: 'checkpoint_missing', message: `${lastPosition - covered} records follow the checkpoint at ${covered}; the policy signs one every ${every}` };
+  }
+
   private fail(failure: ChainFailure): VerifierStatus {
     this.state = { status: 'failed', failure };
     return 'failed';
@@ -356,6 +397,8 @@ function isWellFormedLink(record: AuditRecord): boolean {
 export interface VerifyChainOptions {
   readonly expectedFirstPosition?: number;
   readonly reorderWindow?: number;
+  readonly contiguousCheckpoints?: boolean;
+  readonly checkpointEvery?: number;
 }
 
 /** Verifies records already in memory or produced lazily by a generator. */

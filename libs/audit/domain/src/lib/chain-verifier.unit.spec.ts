@@ -305,6 +305,31 @@ describe('audit chain verification (R8)', () => {
     });
   });
 
+  describe('when a checkpoint was removed from the store', () => {
+    const without = (position: number) => checkpoints.filter((checkpoint) => checkpoint.toPosition !== position);
+
+    it('R8: a checkpoint deleted from the middle is checkpoint_missing where it signed the head, once continuity is required', () => {
+      expect(verify(records, without(500)).ok).toBe(true);
+      expect(failureOf(verify(records, without(500), { contiguousCheckpoints: true }))).toEqual({ position: 500, reason: 'checkpoint_missing' });
+    });
+
+    it('R8: the newest checkpoint deleted with every record after 900 rewritten is checkpoint_missing at 1000 under the policy', () => {
+      const rewritten = rehashFrom(records.map((record, i) => (i === 949 ? altered(record, { ticket: 'HD-forged' }) : record)), 949);
+      expect(verify(rewritten, without(COUNT)).ok).toBe(true);
+      expect(failureOf(verify(rewritten, without(COUNT), { checkpointEvery: EVERY }))).toEqual({ position: COUNT, reason: 'checkpoint_missing' });
+    });
+
+    it('R8: the same checkpoint read twice (database and sink) and a tail shorter than the policy are fine', () => {
+      const result = verify(records.slice(0, 950), [...checkpoints, ...checkpoints].filter((checkpoint) => checkpoint.toPosition <= 900), { checkpointEvery: EVERY });
+      expect(result).toMatchObject({ ok: true, lastCheckpointPosition: 900, recordsAfterLastCheckpoint: 50 });
+    });
+
+    it('R8: continuity holds across a retention cut, whose checkpoints are never deleted', () => {
+      expect(verify(records.slice(400), checkpoints, { expectedFirstPosition: 401, checkpointEvery: EVERY }).ok).toBe(true);
+      expect(failureOf(verify(records.slice(400), without(200), { expectedFirstPosition: 401, checkpointEvery: EVERY }))).toEqual({ position: 200, reason: 'checkpoint_missing' });
+    });
+  });
+
   describe('cost', () => {
     it('R8: prints the verify time per 100,000 records (measured, not asserted)', () => {
       const signing = signingFixture('bench');
