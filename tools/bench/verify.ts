@@ -6,7 +6,10 @@
  * The last line is one JSON object.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { Client } from 'pg';
 import { decodeBase32Secret, generateTotpCode, type TotpSeed } from '@tessera/auth-domain';
 import { DevIssuer } from '@tessera/platform';
 import { createTestDatabase, freePort, kafkaBrokers } from '@tessera/testing';
@@ -18,23 +21,58 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 24);
 const TOTP_USERS = Number(process.env.BENCH_TOTP_USERS ?? 3000);
 const WEBAUTHN_USERS = Number(process.env.BENCH_WEBAUTHN_USERS ?? 1500);
 const BACKUP_USERS = Number(process.env.BENCH_BACKUP_USERS ?? 60);
+/** A folder: the service runs with `node --cpu-prof` and writes its profile there on exit. */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF_DIR;
+const CLOCK_TICKS = 100;
 
 // The answers are JSON of known shapes, read by field.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Call = () => Promise<{ status: number; body: any }>;
 
-async function http(base: string, method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): ReturnType<Call> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
+/**
+ * node:http with keep-alive connections (at most one per call in flight): the load generator shares the
+ * 2 cores with the service and PostgreSQL, and costs less CPU per call this way than with fetch.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+/** A body already serialised (a string) is sent as is, so the timed phases do not pay for JSON.stringify. */
+function http(base: string, method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): ReturnType<Call> {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      `${base}${path}`,
+      {
+        method,
+        agent,
+        headers: {
+          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: response.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text });
+        });
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(payload);
   });
-  const text = await response.text();
-  return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text };
 }
 
 /** Runs the calls with a fixed number in flight; latency per call, throughput, failures. */
-async function load(calls: Call[], concurrency = CONCURRENCY) {
+/** Phase windows on the monotonic clock (µs), the clock of V8 CPU profiles: a profile can be cut to one phase. */
+const phases: Record<string, [number, number]> = {};
+const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+async function load(calls: Call[], concurrency = CONCURRENCY, meter?: CpuMeter, phase?: string) {
+  const stopMeter = await meter?.start();
+  const phaseStart = monotonicMicros();
   const latencies: number[] = [];
   let failures = 0;
   let next = 0;
@@ -52,14 +90,54 @@ async function load(calls: Call[], concurrency = CONCURRENCY) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  if (phase) phases[phase] = [phaseStart, monotonicMicros()];
   const cpu = process.cpuUsage(cpuBefore);
+  const used = await stopMeter?.();
+  const percentOf = (cpuSecondsUsed: number | undefined) => (cpuSecondsUsed === undefined ? -1 : Math.round((cpuSecondsUsed / seconds) * 100));
   latencies.sort((a, b) => a - b);
   const p = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 100) / 100;
-  return { count: calls.length, failures, perSecond: Math.round(calls.length / seconds), p50: p(0.5), p99: p(0.99), loadgenCpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100) };
+  return { count: calls.length, failures, perSecond: Math.round(calls.length / seconds), p50: p(0.5), p99: p(0.99), loadgenCpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100), serviceCpuPercent: percentOf(used?.service), postgresCpuPercent: percentOf(used?.postgres),
+    // CPU per call holds steadier than calls per second on a machine shared with other work.
+    serviceCpuMsPerCall: used ? Math.round((used.service / calls.length) * 1e5) / 100 : -1,
+    serviceSystemCpuMsPerCall: used ? Math.round((used.serviceSystem / calls.length) * 1e5) / 100 : -1,
+    postgresCpuMsPerCall: used ? Math.round((used.postgres / calls.length) * 1e5) / 100 : -1 };
 }
 
 async function inBatches<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
+}
+
+/** CPU seconds (user + system, or system alone) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number, part: 'all' | 'system' = 'all'): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((part === 'all' ? Number(fields[11]) : 0) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0; // the process ended
+  }
+}
+
+/**
+ * Where the CPU of a phase went: the service process and the PostgreSQL backends serving its database
+ * (the load generator measures itself). The machine has 2 cores, so these say what bounds a phase.
+ */
+class CpuMeter {
+  constructor(
+    private readonly servicePid: number,
+    private readonly backends: () => Promise<number[]>,
+  ) {}
+
+  async start(): Promise<() => Promise<{ service: number; serviceSystem: number; postgres: number }>> {
+    const pids = await this.backends();
+    const serviceSystem = cpuSeconds(this.servicePid, 'system');
+    const before = { service: cpuSeconds(this.servicePid), postgres: new Map(pids.map((pid) => [pid, cpuSeconds(pid)])) };
+    return async () => {
+      const after = await this.backends();
+      let postgres = 0;
+      for (const pid of new Set([...after, ...before.postgres.keys()])) postgres += cpuSeconds(pid) - (before.postgres.get(pid) ?? 0);
+      return { service: cpuSeconds(this.servicePid) - before.service, serviceSystem: cpuSeconds(this.servicePid, 'system') - serviceSystem, postgres };
+    };
+  }
 }
 
 function peakRssMiB(pid: number): number {
@@ -72,7 +150,11 @@ async function main(): Promise<void> {
   const issuer = await DevIssuer.generate('test');
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/auth-service/src/main.ts'], {
+  const admin = new Client({ connectionString: database.url, application_name: 'bench-verify-meter' });
+  await admin.connect();
+  if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profile, '-r', '@swc-node/register', 'apps/auth-service/src/main.ts'], {
     env: {
       ...process.env,
       ...generateKeyMaterial(),
@@ -88,6 +170,9 @@ async function main(): Promise<void> {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  const meter = new CpuMeter(child.pid!, async () =>
+    (await admin.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows.map((row: { pid: number }) => row.pid),
+  );
   try {
     for (let i = 0; ; i++) {
       if (i > 300) throw new Error('auth-service did not start');
@@ -138,26 +223,45 @@ async function main(): Promise<void> {
       return Number(text.split('\n').find((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))?.split(' ').pop() ?? 0);
     };
 
-    const ceiling = await load(Array.from({ length: 20_000 }, () => () => http(base, 'GET', '/health/live', undefined)));
+    const ceiling = await load(Array.from({ length: 20_000 }, () => () => http(base, 'GET', '/health/live', undefined)), CONCURRENCY, meter, 'ceiling');
     let address = 0;
-    // Each user's next step (+1, inside the ±1 window): every call is a success that advances the guard.
-    const totp = await load(
-      [...totps].map(([userId, seed]) => () => http(base, 'POST', '/v1/verify', service, { userId, method: 'totp', proof: { code: generateTotpCode(seed, new Date(Date.now() + 30_000)) }, clientAddress: `10.1.${(address++ >> 8) & 255}.${address & 255}` })),
+    // Each user's next step (+1, inside the ±1 window for the few seconds of the phase): every call is a
+    // success that advances the guard. Codes and bodies are made before the clock starts.
+    const totpBodies = [...totps].map(([userId, seed]) =>
+      JSON.stringify({ userId, method: 'totp', proof: { code: generateTotpCode(seed, new Date(Date.now() + 30_000)) }, clientAddress: `10.1.${(address++ >> 8) & 255}.${address & 255}` }),
     );
-    const webauthn = await load(assertions.map(({ userId, challengeId, response }) => () => http(base, 'POST', '/v1/verify', service, { userId, method: 'webauthn', proof: { challengeId, response } })));
+    const totp = await load(
+      totpBodies.map((body) => () => http(base, 'POST', '/v1/verify', service, body)),
+      CONCURRENCY,
+      meter,
+      'totp',
+    );
+    const webauthnBodies = assertions.map(({ userId, challengeId, response }) => JSON.stringify({ userId, method: 'webauthn', proof: { challengeId, response } }));
+    const webauthn = await load(
+      webauthnBodies.map((body) => () => http(base, 'POST', '/v1/verify', service, body)),
+      CONCURRENCY,
+      meter,
+      'webauthn',
+    );
     const kdfBefore = await metric('auth_backup_code_kdf_total');
     const attemptsBefore = await metric('auth_backup_code_attempts_total');
-    const backup = await load(backupCodes.map(({ userId, code }) => () => http(base, 'POST', '/v1/verify', service, { userId, method: 'backup_code', proof: { code }, clientAddress: `10.2.${(address++ >> 8) & 255}.${address & 255}` })));
+    const backupBodies = backupCodes.map(({ userId, code }) => JSON.stringify({ userId, method: 'backup_code', proof: { code }, clientAddress: `10.2.${(address++ >> 8) & 255}.${address & 255}` }));
+    const backup = await load(backupBodies.map((body) => () => http(base, 'POST', '/v1/verify', service, body)), CONCURRENCY, meter, 'backup_code');
+    if (PROFILE_DIR) writeFileSync(`${PROFILE_DIR}/phases.json`, JSON.stringify(phases));
     const kdfPerAttempt = (await metric('auth_backup_code_kdf_total') - kdfBefore) / Math.max(1, (await metric('auth_backup_code_attempts_total')) - attemptsBefore);
     const rss = peakRssMiB(child.pid!);
 
     const row = (name: string, r: Awaited<ReturnType<typeof load>>) =>
-      console.log(`${name.padEnd(12)} ${String(r.perSecond).padStart(6)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${r.count} calls, ${r.failures} failed, load generator CPU ${r.loadgenCpuPercent}% of a core`);
+      console.log(
+        `${name.padEnd(12)} ${String(r.perSecond).padStart(6)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  ${r.count} calls, ${r.failures} failed; ` +
+          `CPU (% of one core): service ${r.serviceCpuPercent}, PostgreSQL ${r.postgresCpuPercent}, load generator ${r.loadgenCpuPercent}; ` +
+          `CPU per call: service ${r.serviceCpuMsPerCall} ms (system ${r.serviceSystemCpuMsPerCall}), PostgreSQL ${r.postgresCpuMsPerCall} ms`,
+      );
     row('ceiling', ceiling);
     row('totp', totp);
     row('webauthn', webauthn);
     row('backup_code', backup);
-    console.log(`totp/ceiling ${(totp.perSecond / ceiling.perSecond).toFixed(2)}, webauthn/ceiling ${(webauthn.perSecond / ceiling.perSecond).toFixed(2)}; KDF per backup-code attempt ${kdfPerAttempt}; service peak RSS ${rss} MiB; concurrency ${CONCURRENCY}`);
+    console.log(`totp/ceiling ${(totp.perSecond / ceiling.perSecond).toFixed(2)}, webauthn/ceiling ${(webauthn.perSecond / ceiling.perSecond).toFixed(2)}; KDF per backup-code attempt ${kdfPerAttempt}; service peak RSS ${rss} MiB; concurrency ${CONCURRENCY}; load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
     console.log(
       JSON.stringify({
         bench: 'verify',
@@ -173,9 +277,14 @@ async function main(): Promise<void> {
         failures: totp.failures + webauthn.failures + backup.failures,
         loadgen_cpu_percent: Math.max(totp.loadgenCpuPercent, webauthn.loadgenCpuPercent),
         service_peak_rss_mib: rss,
+        service_cpu_ms_per_call: { ceiling: ceiling.serviceCpuMsPerCall, totp: totp.serviceCpuMsPerCall, webauthn: webauthn.serviceCpuMsPerCall },
+        postgres_cpu_ms_per_call: { totp: totp.postgresCpuMsPerCall, webauthn: webauthn.postgresCpuMsPerCall },
+        load_average_1m: Math.round(loadavg()[0] * 100) / 100,
       }),
     );
   } finally {
+    agent.destroy();
+    await admin.end().catch(() => undefined);
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     await database.drop();

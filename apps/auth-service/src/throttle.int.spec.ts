@@ -1,4 +1,8 @@
 import { AuthenticatorEmulator, PasskeysCredentialsMemoryRepository, WebAuthnEmulator } from 'nid-webauthn-emulator';
+import { credentialsDecider } from '@tessera/auth-domain';
+import type { AuthEvent } from '@tessera/contracts';
+import { fold } from '@tessera/event-sourcing';
+import { PostgresEventStore } from '@tessera/event-store';
 import { AccountService } from './credentials/account.service';
 import { type AuthTestService, authEnv, enrollTotp, events, newUserId, ORIGIN, path, startAuthService, stepUpWithTotp } from './testing/auth-test-kit.spec';
 
@@ -58,6 +62,13 @@ describe('auth-service throttling (S8, S9) with state in PostgreSQL', () => {
     }
     const engaged = (await events(svc, userId)).filter((event) => event.type === 'ThrottleEngaged');
     expect(engaged.map((event) => event.data.stage)).toEqual(['delayed']);
+    // A stream this long is read from its snapshot and the few events after it, to the same state.
+    const [snapshot]: { version: number }[] = await svc.service.resources.dataSource.query(`SELECT version FROM stream_snapshots WHERE stream_id = $1`, [`auth-user-${userId}`]);
+    const loaded = await accounts.loadStream(userId);
+    expect(snapshot.version).toBeGreaterThan(loaded.version - 16);
+    expect(loaded.snapshotVersion).toBe(snapshot.version);
+    const { events: all } = await svc.service.app.get(PostgresEventStore).readStream(`auth-user-${userId}`);
+    expect(loaded.state).toEqual(fold(credentialsDecider, all as unknown as AuthEvent[]));
 
     // The 99th failure over HTTP, then the backoff refuses even a correct code without counting it.
     expect((await verify(svc, userId, '000000', '192.0.2.1')).status).toBe(422);
@@ -90,9 +101,12 @@ describe('auth-service throttling (S8, S9) with state in PostgreSQL', () => {
     });
     expect(passkey.status).toBe(200);
     expect((await events(svc, userId)).some((event) => event.type === 'ThrottleReset' && event.data.reason === 'phishing_resistant_sign_in')).toBe(true);
-    // Guesses are evaluated again (this step was spent by the step-up above, so: replayed, not locked).
-    const evaluated = await verify(svc, userId, totp.code(1), '192.0.2.4');
+    // Guesses are evaluated again: a wrong code is now a plain failure, not a lock.
+    const window = [-1, 0, 1].map((steps) => totp.code(steps));
+    const wrong = ['000000', '111111', '222222', '333333'].find((code) => !window.includes(code))!;
+    const evaluated = await verify(svc, userId, wrong, '192.0.2.4');
     expect(evaluated.status).toBe(422);
-    expect(evaluated.body.error.message).toContain('replayed');
+    expect(evaluated.body.error.code).toBe('verification_failed');
+    expect(evaluated.body.error.message).toContain('no_match');
   });
 });

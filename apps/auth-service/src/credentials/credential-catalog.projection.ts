@@ -1,7 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { parseAuthEvent } from '@tessera/contracts';
-import type { InlineProjection, StoredEvent } from '@tessera/event-store';
+import { GATE, type InlineProjection, type PendingEvent, type StatementWrite, type StoredEvent } from '@tessera/event-store';
 import type { EntityManager } from 'typeorm';
+
+/** Events of a verification: they change at most the last use and the remaining codes of one credential. */
+const VERIFICATION_EVENTS = new Set([
+  'VerificationSucceeded',
+  'VerificationFailed',
+  'BackupCodeUsed',
+  'BackupCodesLow',
+  'ThrottleEngaged',
+  'ThrottleReset',
+  'PossibleClonedAuthenticatorDetected',
+]);
 
 /**
  * The `credentials` read model, updated in the transaction of the events (never behind them), so a
@@ -10,6 +21,29 @@ import type { EntityManager } from 'typeorm';
 @Injectable()
 export class CredentialCatalogProjection implements InlineProjection {
   readonly name = 'auth-credential-catalog';
+
+  /**
+   * The events of a verification as one UPDATE per credential, so that they join the append's own
+   * statement (the hot path: one round trip per verification). Anything else goes through `apply`.
+   */
+  statements(events: readonly PendingEvent[]): readonly StatementWrite[] | null {
+    const changes = new Map<string, { lastUsedAt: string | null; remaining: number | null }>();
+    for (const event of events) {
+      if (!event.streamId.startsWith('auth-user-')) continue;
+      if (!VERIFICATION_EVENTS.has(event.type)) return null;
+      const data = event.data as { credentialId?: string | null; remaining?: number };
+      if (event.type !== 'VerificationSucceeded' && event.type !== 'BackupCodeUsed') continue;
+      const change = changes.get(data.credentialId!) ?? { lastUsedAt: null, remaining: null };
+      if (event.type === 'VerificationSucceeded') change.lastUsedAt = event.occurredAt;
+      else change.remaining = data.remaining!;
+      changes.set(data.credentialId!, change);
+    }
+    return [...changes].map(([credentialId, change]) => ({
+      sql: `UPDATE credentials SET last_used_at = coalesce($2::timestamptz, last_used_at), remaining_codes = coalesce($3::int, remaining_codes)
+             WHERE credential_id = $1 AND ${GATE}`,
+      params: [credentialId, change.lastUsedAt, change.remaining],
+    }));
+  }
 
   async apply(events: readonly StoredEvent[], manager: EntityManager): Promise<void> {
     for (const stored of events) {

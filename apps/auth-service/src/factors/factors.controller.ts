@@ -1,4 +1,5 @@
 import { Controller, Delete, Get, Headers, Inject, Param, Query } from '@nestjs/common';
+import { Idempotent } from '@tessera/event-store';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiZodQuery, assertSelfOrRoles, CurrentPrincipal, type Principal, ZodPipe } from '@tessera/platform';
 import type { Clock } from '@tessera/util';
@@ -36,6 +37,7 @@ export class FactorsController {
   }
 
   @Delete(':factorId')
+  @Idempotent()
   @ApiOperation({
     summary: 'Remove a factor',
     description:

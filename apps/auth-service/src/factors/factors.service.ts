@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { RevocationAuthorization } from '@tessera/auth-domain';
+import { methodDescriptor, type RevocationAuthorization } from '@tessera/auth-domain';
+import { AUTH_FACTOR_KINDS, type AuthFactorKind } from '@tessera/contracts';
 import type { Actor } from '@tessera/contracts';
 import { DomainError } from '@tessera/event-sourcing';
 import { DATA_SOURCE } from '@tessera/platform';
@@ -11,6 +12,8 @@ export interface FactorView {
   readonly kind: string;
   readonly name: string | null;
   readonly status: 'pending' | 'active' | 'revoked';
+  /** S7: a NIST SP 800-63B-4 restricted authenticator (email and SMS codes), which a policy may forbid. */
+  readonly restricted: boolean;
   readonly details: Record<string, unknown>;
   readonly remainingCodes: number | null;
   readonly createdAt: string;
@@ -58,6 +61,7 @@ export class FactorsService {
         kind: row.kind,
         name: row.name,
         status: row.status,
+        restricted: (AUTH_FACTOR_KINDS as readonly string[]).includes(row.kind) && methodDescriptor(row.kind as AuthFactorKind).restricted,
         details: row.details,
         remainingCodes: row.remaining_codes,
         createdAt: row.created_at.toISOString(),

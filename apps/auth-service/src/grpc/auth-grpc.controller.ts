@@ -1,7 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { DomainError } from '@tessera/event-sourcing';
-import { CurrentPrincipal, type Principal, RequireScopes, ZodPipe } from '@tessera/platform';
+import { IdempotencyStore, requestFingerprint } from '@tessera/event-store';
+import { ApiError, CurrentPrincipal, type Principal, RequireScopes, ZodPipe } from '@tessera/platform';
 import type { Clock } from '@tessera/util';
 import { z } from 'zod';
 import { actorOf } from '../common/actor';
@@ -16,7 +17,8 @@ import { VerificationService } from '../verification/verification.service';
 /** Scopes of service callers (DESIGN.md "Callers and authorisation"). */
 export const GRPC_SCOPES = { verify: 'factors:verify', read: 'factors:read', manage: 'factors:manage' } as const;
 
-const key = z.string().min(1).max(200);
+// What IdempotencyStore accepts as a key (8–200 of [A-Za-z0-9._:-]), checked here so a bad one is INVALID_ARGUMENT.
+const key = z.string().regex(/^[A-Za-z0-9._:-]{8,200}$/, 'must be 8–200 characters of letters, digits, ".", "_", ":" or "-"');
 const reference = z.string().min(1).max(200);
 const verifyRequest = z.object({
   user_id: userIdSchema,
@@ -41,7 +43,9 @@ const revokePassRequest = z.object({ user_id: userIdSchema, pass_id: factorIdSch
 /**
  * tessera.auth.v1.AuthService (libs/shared/contracts/proto/auth.proto) for the other services. Errors
  * are gRPC statuses whose message starts with the machine-readable code (the platform's filter).
- * Commands are idempotent by their nature or by `idempotency_key` (passes).
+ * Commands carry an `idempotency_key` (e.g. workflow id + activity id): through IdempotencyStore, a
+ * retry with the same key and request gets the first answer and never repeats the effect; the same key
+ * with another request is refused (`idempotency_key_reused`). Keys are per calling service.
  */
 @Controller()
 export class AuthGrpcController {
@@ -50,8 +54,16 @@ export class AuthGrpcController {
     @Inject(FactorsService) private readonly factors: FactorsService,
     @Inject(AccountService) private readonly accounts: AccountService,
     @Inject(TemporaryAccessPassService) private readonly passes: TemporaryAccessPassService,
+    @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** Runs a command once per (caller, idempotency key); a retry gets the first answer back. */
+  private async once<T>(principal: Principal, method: string, request: { idempotency_key: string }, work: () => Promise<T>): Promise<T> {
+    const fingerprint = requestFingerprint(`tessera.auth.v1.AuthService/${method}`, request);
+    const result = await this.idempotency.run(principal.subject, request.idempotency_key, fingerprint, async () => ({ status: 200, body: await work() }));
+    return result.body;
+  }
 
   @GrpcMethod('AuthService', 'Verify')
   @RequireScopes(GRPC_SCOPES.verify)
@@ -60,7 +72,7 @@ export class AuthGrpcController {
     try {
       proof = JSON.parse(request.proof_json);
     } catch {
-      throw new DomainError('invalid_proof', 'proof_json is not valid JSON', 'invalid');
+      throw new ApiError(400, 'invalid_proof', 'proof_json is not valid JSON.');
     }
     const outcome = await this.verification.verify({
       userId: request.user_id,
@@ -95,60 +107,70 @@ export class AuthGrpcController {
   @GrpcMethod('AuthService', 'RevokeCredential')
   @RequireScopes(GRPC_SCOPES.manage)
   async revokeCredential(@Payload(new ZodPipe(revokeRequest)) request: z.infer<typeof revokeRequest>, @CurrentPrincipal() principal: Principal) {
-    const account = await this.accounts.load(request.user_id);
-    const authorization =
-      account.status === 'frozen' && account.incidentId === request.recovery_id
-        ? ({ kind: 'incident', incidentId: request.recovery_id } as const)
-        : ({ kind: 'recovery', recoveryId: request.recovery_id } as const);
-    const result = await this.factors.revoke(request.user_id, request.credential_id, authorization, actorOf(principal), this.clock.now());
-    return { credential_id: result.factorId, already_revoked: result.alreadyRevoked };
+    return this.once(principal, 'RevokeCredential', request, async () => {
+      const account = await this.accounts.load(request.user_id);
+      const authorization =
+        account.status === 'frozen' && account.incidentId === request.recovery_id
+          ? ({ kind: 'incident', incidentId: request.recovery_id } as const)
+          : ({ kind: 'recovery', recoveryId: request.recovery_id } as const);
+      const result = await this.factors.revoke(request.user_id, request.credential_id, authorization, actorOf(principal), this.clock.now());
+      return { credential_id: result.factorId, already_revoked: result.alreadyRevoked };
+    });
   }
 
   @GrpcMethod('AuthService', 'FreezeAccount')
   @RequireScopes(GRPC_SCOPES.manage)
   async freezeAccount(@Payload(new ZodPipe(freezeRequest)) request: z.infer<typeof freezeRequest>, @CurrentPrincipal() principal: Principal) {
-    const { events } = await this.accounts.execute(
-      { type: 'FreezeAccount', userId: request.user_id, now: this.clock.now(), incidentId: request.incident_id, reason: request.reason },
-      actorOf(principal),
-    );
-    return { already_frozen: events.length === 0 };
+    return this.once(principal, 'FreezeAccount', request, async () => {
+      const { events } = await this.accounts.execute(
+        { type: 'FreezeAccount', userId: request.user_id, now: this.clock.now(), incidentId: request.incident_id, reason: request.reason },
+        actorOf(principal),
+      );
+      return { already_frozen: events.length === 0 };
+    });
   }
 
   @GrpcMethod('AuthService', 'UnfreezeAccount')
   @RequireScopes(GRPC_SCOPES.manage)
   async unfreezeAccount(@Payload(new ZodPipe(unfreezeRequest)) request: z.infer<typeof unfreezeRequest>, @CurrentPrincipal() principal: Principal) {
-    try {
-      await this.accounts.execute({ type: 'UnfreezeAccount', userId: request.user_id, now: this.clock.now(), incidentId: request.incident_id }, actorOf(principal));
-      return { was_frozen: true };
-    } catch (error) {
-      // A retried unfreeze finds the account already unfrozen: the same outcome, not an error.
-      if (error instanceof DomainError && error.code === 'not_frozen') return { was_frozen: false };
-      throw error;
-    }
+    return this.once(principal, 'UnfreezeAccount', request, async () => {
+      try {
+        await this.accounts.execute({ type: 'UnfreezeAccount', userId: request.user_id, now: this.clock.now(), incidentId: request.incident_id }, actorOf(principal));
+        return { was_frozen: true };
+      } catch (error) {
+        // An unfreeze retried under another key finds the account already unfrozen: the same outcome, not an error.
+        if (error instanceof DomainError && error.code === 'not_frozen') return { was_frozen: false };
+        throw error;
+      }
+    });
   }
 
   @GrpcMethod('AuthService', 'IssueTemporaryAccessPass')
   @RequireScopes(GRPC_SCOPES.manage)
   async issuePass(@Payload(new ZodPipe(issuePassRequest)) request: z.infer<typeof issuePassRequest>, @CurrentPrincipal() principal: Principal) {
-    const issued = await this.passes.issue(
-      {
-        userId: request.user_id,
-        recoveryId: request.recovery_id,
-        idempotencyKey: request.idempotency_key,
-        lifetimeSeconds: request.lifetime_seconds,
-        channel: request.delivery_channel,
-        address: request.delivery_address,
-      },
-      actorOf(principal),
-      this.clock.now(),
-    );
-    return { pass_id: issued.passId, expires_at: issued.expiresAt };
+    return this.once(principal, 'IssueTemporaryAccessPass', request, async () => {
+      const issued = await this.passes.issue(
+        {
+          userId: request.user_id,
+          recoveryId: request.recovery_id,
+          idempotencyKey: request.idempotency_key,
+          lifetimeSeconds: request.lifetime_seconds,
+          channel: request.delivery_channel,
+          address: request.delivery_address,
+        },
+        actorOf(principal),
+        this.clock.now(),
+      );
+      return { pass_id: issued.passId, expires_at: issued.expiresAt };
+    });
   }
 
   @GrpcMethod('AuthService', 'RevokeTemporaryAccessPass')
   @RequireScopes(GRPC_SCOPES.manage)
-  async revokePass(@Payload(new ZodPipe(revokePassRequest)) request: z.infer<typeof revokePassRequest>) {
-    const result = await this.passes.revoke(request.user_id, request.pass_id, this.clock.now());
-    return { already_revoked: result.alreadyRevoked };
+  async revokePass(@Payload(new ZodPipe(revokePassRequest)) request: z.infer<typeof revokePassRequest>, @CurrentPrincipal() principal: Principal) {
+    return this.once(principal, 'RevokeTemporaryAccessPass', request, async () => {
+      const result = await this.passes.revoke(request.user_id, request.pass_id, this.clock.now());
+      return { already_revoked: result.alreadyRevoked };
+    });
   }
 }

@@ -1,4 +1,5 @@
 import { Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Idempotent } from '@tessera/event-store';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DATA_SOURCE, LOGGER, RequireRoles } from '@tessera/platform';
 import type { Logger } from 'pino';
@@ -22,6 +23,7 @@ export class KeyRotationController {
 
   @Post()
   @HttpCode(200)
+  @Idempotent()
   @RequireRoles('admin')
   @ApiOperation({
     summary: 'Re-wrap every stored secret under the current key-encryption key (S28), while the service runs',

@@ -1,6 +1,6 @@
 import type { AuthAttemptKind } from '@tessera/contracts';
 import type { VerificationEvidence } from '@tessera/auth-domain';
-import type { EntityManager } from 'typeorm';
+import type { StatementWrite } from '@tessera/event-store';
 import type { z } from 'zod';
 
 /** The method names of `Verify(user, method, proof)` (REST and gRPC, libs/shared/contracts/proto/auth.proto). */
@@ -19,23 +19,27 @@ export interface PreparedAttempt {
   readonly credentialId: string | null;
   readonly evidence: VerificationEvidence;
   /**
-   * The write that makes the acceptance single use (S1, S7, S12, S15), run in the transaction of the
-   * events and only when they record a success. `false` means another request got there first: the
-   * transaction is rolled back and the attempt is prepared again.
+   * When the events record a success: the guard that makes the acceptance single use (S1, S7, S12,
+   * S15) — an atomic conditional UPDATE in the append's own statement — and what goes with it. A guard
+   * that changes no row means another request got there first: nothing is stored and the attempt is
+   * checked again.
    */
-  readonly commit?: (manager: EntityManager) => Promise<boolean>;
-  /** Runs with the events whatever the outcome (e.g. a WebAuthn challenge is burnt by any use). */
-  readonly always?: (manager: EntityManager) => Promise<void>;
+  readonly onSuccess?: readonly StatementWrite[];
+  /** When the events record a failure (e.g. a WebAuthn challenge is burnt by any use, S15). */
+  readonly onFailure?: readonly StatementWrite[];
 }
 
 /**
  * One authentication method as the service verifies it (after Ory Kratos's strategies): a folder per
- * method, this interface, one list in `method-registry.ts`. The rules live in @tessera/auth-domain;
- * a verifier loads the stored material, calls the method, and says how to commit the result.
+ * method, this interface, one list in `method-registry.ts`. The rules live in @tessera/auth-domain.
+ * A verifier reads the stored material in one query (`load`, run beside the reads of the account and
+ * of the client address), then checks the proof against it (`check`: decryption, MAC, KDF, signature —
+ * only once the address gate has let the attempt through) and says how to commit the result.
  */
-export interface MethodVerifier {
+export interface MethodVerifier<Material = unknown> {
   readonly method: Exclude<VerifyMethod, 'temporary_access_pass'>;
   readonly kind: Exclude<AuthAttemptKind, 'tap'>;
   readonly proofSchema: z.ZodType;
-  prepare(input: AttemptInput): Promise<PreparedAttempt>;
+  load(input: AttemptInput): Promise<Material>;
+  check(material: Material, input: AttemptInput): Promise<PreparedAttempt>;
 }

@@ -1,6 +1,7 @@
 import { decodeBase32Secret, generateTotpCode, type TotpSeed } from '@tessera/auth-domain';
 import type { TotpAlgorithm } from '@tessera/contracts';
 import { startTestService, type TestService, type TestDatabase } from '@tessera/testing';
+import type { DestinationStream } from 'pino';
 import { generateKeyMaterial } from '../config/auth-keys';
 import { AuthServiceDefinition, type authServiceConfigSchema } from '../service';
 
@@ -15,8 +16,8 @@ export function authEnv(overrides: Record<string, string> = {}): Record<string, 
   return { ...generateKeyMaterial(), AUTH_WEBAUTHN_ORIGINS: ORIGIN, AUTH_WEBAUTHN_RP_ID: RP_ID, ...overrides };
 }
 
-export function startAuthService(env: Record<string, string> = authEnv(), database?: TestDatabase): Promise<AuthTestService> {
-  return startTestService(AuthServiceDefinition, { env, database });
+export function startAuthService(env: Record<string, string> = authEnv(), database?: TestDatabase, logDestination?: DestinationStream): Promise<AuthTestService> {
+  return startTestService(AuthServiceDefinition, { env, database, logDestination });
 }
 
 export interface EnrolledTotp {

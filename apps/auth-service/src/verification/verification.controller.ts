@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Idempotent } from '@tessera/event-store';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiError, ApiZodBody, CurrentPrincipal, hasRole, type Principal, ZodPipe } from '@tessera/platform';
 import type { Clock } from '@tessera/util';
@@ -50,6 +51,8 @@ export class VerificationController {
 
   @Post('verify')
   @HttpCode(200)
+  // The answer is a step-up assertion, a bearer credential: never stored, never replayed.
+  @Idempotent({ secretResponse: true })
   @ApiOperation({
     summary: 'Verify(user, method, proof): the method, the assurance level and a signed step-up assertion',
     description:
@@ -67,6 +70,7 @@ export class VerificationController {
 
   @Post('step-up')
   @HttpCode(200)
+  @Idempotent({ secretResponse: true })
   @ApiOperation({ summary: 'Step up the signed-in user: verify one of their factors and get a step-up assertion' })
   @ApiZodBody(stepUpSchema)
   @ApiOkResponse({ description: '{ method, credentialId, assuranceLevel, amr, stepUpAssertion, expiresAt }' })
@@ -78,6 +82,7 @@ export class VerificationController {
 
   @Post('verify/webauthn-challenges')
   @HttpCode(200)
+  @Idempotent()
   @ApiOperation({ summary: "WebAuthn authentication options for a user's passkeys and security keys (challenge: 256 bits, 60 s, single use)" })
   @ApiZodBody(challengeSchema)
   @ApiOkResponse({ description: '{ challengeId, expiresAt, options }' })
@@ -89,6 +94,8 @@ export class VerificationController {
 
   @Post('verify/codes')
   @HttpCode(202)
+  // A retry must not send the user a second message.
+  @Idempotent()
   @ApiOperation({ summary: "Send a one-time code to the user's email address or phone (restricted factors, S7)" })
   @ApiZodBody(sendCodeSchema)
   @ApiOkResponse({ description: '{ credentialId, codeId, expiresAt }' })

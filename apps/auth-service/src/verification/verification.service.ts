@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { assessAddressAttempt, isGuessable, type RestrictedFactorPolicy } from '@tessera/auth-domain';
+import { type AddressThrottle, assessAddressAttempt, isGuessable, type RestrictedFactorPolicy } from '@tessera/auth-domain';
 import type { Aal, Actor, AmrValue, AuthAttemptKind, AuthEventData } from '@tessera/contracts';
+import { AppendGuardFailed, type NewEvent, type StatementWrite } from '@tessera/event-store';
 import { ApiError, CONFIG } from '@tessera/platform';
 import { z } from 'zod';
 import { AuthMetrics } from '../common/auth-metrics';
 import type { AuthServiceConfig } from '../config/auth-config';
 import { AccountService } from '../credentials/account.service';
 import { METHOD_VERIFIER_LIST } from '../methods/method-registry';
-import type { MethodVerifier, PreparedAttempt, VerifyMethod } from '../methods/method-verifier';
+import type { MethodVerifier, VerifyMethod } from '../methods/method-verifier';
 import { TemporaryAccessPassService } from '../methods/temporary-access-pass/temporary-access-pass.service';
 import { StepUpService } from '../step-up/step-up.service';
 import { AddressThrottleStore } from './address-throttle.store';
@@ -32,16 +33,18 @@ export interface VerifyOutcome {
   readonly remainingBackupCodes?: number;
 }
 
-/** Another request consumed the same code, step or challenge first: prepare the attempt again. */
-class LostRace extends Error {}
-
 /**
- * `Verify(user, method, proof)` for REST and gRPC alike:
- * 1. the client address gate (S9) — an address is cut off long before any account;
- * 2. the method checks the proof against the stored material (one KDF at most, seeds decrypted here);
+ * `Verify(user, method, proof)` for REST and gRPC alike, in two round trips to the database:
+ * 1. three reads at once: the client address's recent failures (S9), the method's stored material, and
+ *    the account (its snapshot and the events after it);
+ * 2. the address gate — an address is cut off long before any account — then the method checks the
+ *    proof (one KDF at most, seeds decrypted only here);
  * 3. the credentials decider records the verdict under the account's history (S1 replay, S8 cap and
- *    backoff, S19 counter) and the single-use write commits in the same transaction as the events;
+ *    backoff, S19 counter), and ONE statement appends the events together with the single-use guard
+ *    (S1, S7, S12, S15), the read model and the address failure: all of it or none of it;
  * 4. a success returns a signed step-up assertion (ES256, RFC 8176 `amr`).
+ * A lost race — the guard found the step, code or challenge already used, or another event was appended
+ * first — costs one more round of the same, which then records what happened (e.g. a replay).
  */
 @Injectable()
 export class VerificationService {
@@ -63,73 +66,79 @@ export class VerificationService {
 
   async verify(request: VerifyRequest): Promise<VerifyOutcome> {
     const { userId, method, clientAddress, actor, now } = request;
-    const kind = method === 'temporary_access_pass' ? 'tap' : this.verifierOf(method).kind;
-    if (isGuessable(kind)) {
-      const decision = assessAddressAttempt(await this.addresses.load(clientAddress, now), kind, now);
-      if (!decision.allowed) {
-        this.metrics.verifications.inc({ method, outcome: 'address_limit' });
-        throw new ApiError(429, 'address_limit', `Too many failed attempts from this address; retry after ${decision.retryAt?.toISOString()}.`);
-      }
+    if (method === 'temporary_access_pass') {
+      await this.assertAddressAllowed(method, 'tap', clientAddress, now);
+      return this.verifyPass(request);
     }
-    if (method === 'temporary_access_pass') return this.verifyPass(request);
-
     const verifier = this.verifierOf(method);
+    const kind = verifier.kind;
     const proof = verifier.proofSchema.parse(request.proof);
+    const input = { userId, proof, now };
     for (let round = 0; round < 3; round++) {
-      const prepared = await verifier.prepare({ userId, proof, now });
+      const [address, material, loaded] = await Promise.all([
+        isGuessable(kind) ? this.addresses.load(clientAddress, now) : undefined,
+        verifier.load(input),
+        this.accounts.loadStream(userId),
+      ]);
+      if (address !== undefined) this.assertAddressGate(method, kind, address, now);
+      const prepared = await verifier.check(material, input);
+      const writes = (events: readonly NewEvent[]): StatementWrite[] =>
+        events.some((event) => event.type === 'VerificationSucceeded')
+          ? [...(prepared.onSuccess ?? [])]
+          : [...(prepared.onFailure ?? []), ...(isGuessable(kind) ? this.addresses.failureWrites(clientAddress, now) : [])];
+      let events;
       try {
-        const { events } = await this.accounts.execute(
+        ({ events } = await this.accounts.execute(
           { type: 'RecordVerification', userId, now, credentialId: prepared.credentialId, evidence: prepared.evidence, policy: this.policy },
           actor,
-          (manager, stored) => this.commit(prepared, stored.some((event) => event.type === 'VerificationSucceeded'), kind, manager, clientAddress, now),
-        );
-        const success = events.find((event) => event.type === 'VerificationSucceeded');
-        if (success === undefined) {
-          const failure = events.find((event) => event.type === 'VerificationFailed')?.data as AuthEventData<'VerificationFailed'> | undefined;
-          this.metrics.verifications.inc({ method, outcome: failure?.reason ?? 'failed' });
-          throw new ApiError(422, 'verification_failed', `The ${method} proof was not accepted (${failure?.reason ?? 'failed'}).`);
-        }
-        const data = success.data as AuthEventData<'VerificationSucceeded'>;
-        const used = events.find((event) => event.type === 'BackupCodeUsed')?.data as AuthEventData<'BackupCodeUsed'> | undefined;
-        const issued = await this.stepUp.issue(
-          { userId, method, credentialId: data.credentialId, aal: data.aal, amr: data.amr, authenticatedAt: now },
-          now,
-        );
-        this.metrics.verifications.inc({ method, outcome: 'match' });
-        return {
-          method,
-          credentialId: data.credentialId,
-          assuranceLevel: data.aal,
-          amr: data.amr,
-          stepUpAssertion: issued.assertion,
-          expiresAt: issued.expiresAt.toISOString(),
-          ...(used ? { remainingBackupCodes: used.remaining } : {}),
-        };
+          { loaded, writes },
+        ));
       } catch (error) {
-        if (!(error instanceof LostRace)) throw error;
+        // Another request used the same step, code or challenge first: check the proof again.
+        if (error instanceof AppendGuardFailed) continue;
+        throw error;
       }
+      const success = events.find((event) => event.type === 'VerificationSucceeded');
+      if (success === undefined) {
+        const failure = events.find((event) => event.type === 'VerificationFailed')?.data as AuthEventData<'VerificationFailed'> | undefined;
+        this.metrics.verifications.inc({ method, outcome: failure?.reason ?? 'failed' });
+        throw new ApiError(422, 'verification_failed', `The ${method} proof was not accepted (${failure?.reason ?? 'failed'}).`);
+      }
+      const data = success.data as AuthEventData<'VerificationSucceeded'>;
+      const used = events.find((event) => event.type === 'BackupCodeUsed')?.data as AuthEventData<'BackupCodeUsed'> | undefined;
+      const issued = this.stepUp.issue({ userId, method, credentialId: data.credentialId, aal: data.aal, amr: data.amr, authenticatedAt: now }, now);
+      this.metrics.verifications.inc({ method, outcome: 'match' });
+      return {
+        method,
+        credentialId: data.credentialId,
+        assuranceLevel: data.aal,
+        amr: data.amr,
+        stepUpAssertion: issued.assertion,
+        expiresAt: issued.expiresAt.toISOString(),
+        ...(used ? { remainingBackupCodes: used.remaining } : {}),
+      };
     }
     throw new ApiError(409, 'concurrent_modification', 'The proof was used by a concurrent request; try again.');
   }
 
-  private async commit(
-    prepared: PreparedAttempt,
-    succeeded: boolean,
-    kind: AuthAttemptKind,
-    manager: Parameters<NonNullable<PreparedAttempt['commit']>>[0],
-    clientAddress: string,
-    now: Date,
-  ): Promise<void> {
-    if (succeeded && prepared.commit && !(await prepared.commit(manager))) throw new LostRace();
-    if (!succeeded && isGuessable(kind)) await this.addresses.recordFailure(manager, clientAddress, now);
-    await prepared.always?.(manager);
+  private async assertAddressAllowed(method: VerifyMethod, kind: AuthAttemptKind, clientAddress: string, now: Date): Promise<void> {
+    if (isGuessable(kind)) this.assertAddressGate(method, kind, await this.addresses.load(clientAddress, now), now);
+  }
+
+  /** S9: an address is cut off long before any account, before the guess is even evaluated. */
+  private assertAddressGate(method: VerifyMethod, kind: AuthAttemptKind, address: AddressThrottle, now: Date): void {
+    const decision = assessAddressAttempt(address, kind, now);
+    if (!decision.allowed) {
+      this.metrics.verifications.inc({ method, outcome: 'address_limit' });
+      throw new ApiError(429, 'address_limit', `Too many failed attempts from this address; retry after ${decision.retryAt?.toISOString()}.`);
+    }
   }
 
   /** A Temporary Access Pass: single use, short-lived, good only for enrolling (S25). */
   private async verifyPass(request: VerifyRequest): Promise<VerifyOutcome> {
     const proof = z.object({ code: z.string().min(1).max(64) }).strict().parse(request.proof);
     const pass = await this.passes.redeem(request.userId, proof.code, request.clientAddress, request.actor, request.now, this.policy);
-    const issued = await this.stepUp.issue(
+    const issued = this.stepUp.issue(
       {
         userId: request.userId,
         method: 'temporary_access_pass',

@@ -11,3 +11,4 @@ export * from './lib/methods/webauthn/webauthn';
 export * from './lib/throttle/throttle';
 export * from './lib/credentials/credentials-state';
 export * from './lib/credentials/credentials-decider';
+export * from './lib/credentials/credentials-snapshot';

@@ -1,4 +1,5 @@
 import { Controller, Get, Headers, Inject, Param, Post } from '@nestjs/common';
+import { Idempotent } from '@tessera/event-store';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { assertSelfOrRoles, CurrentPrincipal, type Principal, ZodPipe } from '@tessera/platform';
 import type { Clock } from '@tessera/util';
@@ -20,6 +21,8 @@ export class BackupCodesController {
   ) {}
 
   @Post()
+  // S14: the codes are shown once; a retry is told the set was made, never shown the codes again.
+  @Idempotent({ secretResponse: true })
   @ApiOperation({
     summary: 'Generate a new set of 10 backup codes (voids the previous set)',
     description: 'Needs an AAL2-or-higher step-up (S14). The codes are in this response only; the service keeps salted hashes.',

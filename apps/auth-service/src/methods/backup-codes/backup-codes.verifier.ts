@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuthMethods, type BackupCodeRow, parseBackupCode, type ScryptParameters } from '@tessera/auth-domain';
+import { GATE, queryPrepared } from '@tessera/event-store';
 import { DATA_SOURCE } from '@tessera/platform';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { AuthMetrics } from '../../common/auth-metrics';
-import { changedRows } from '../../common/sql';
 import { AUTH_METHODS } from '../../common/tokens';
 import type { AttemptInput, MethodVerifier, PreparedAttempt } from '../method-verifier';
 
@@ -21,10 +21,11 @@ interface CodeRow {
 /**
  * Backup codes (S10–S13): the code's non-secret 4-character index names its row among the user's current
  * set (older sets are deleted when regenerated), so an attempt costs exactly one KDF (S11). A match is
- * consumed by a conditional UPDATE (`used_at IS NULL`): one success under concurrency (S12).
+ * consumed by a conditional UPDATE (`used_at IS NULL`) in the statement that appends the success: one
+ * success under concurrency (S12).
  */
 @Injectable()
-export class BackupCodeVerifier implements MethodVerifier {
+export class BackupCodeVerifier implements MethodVerifier<CodeRow | undefined> {
   readonly method = 'backup_code' as const;
   readonly kind = 'backup_codes' as const;
   readonly proofSchema = backupCodeProofSchema;
@@ -35,17 +36,21 @@ export class BackupCodeVerifier implements MethodVerifier {
     @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
   ) {}
 
-  async prepare({ userId, proof, now }: AttemptInput): Promise<PreparedAttempt> {
+  async load({ userId, proof }: AttemptInput): Promise<CodeRow | undefined> {
+    const parsed = parseBackupCode((proof as z.infer<typeof backupCodeProofSchema>).code);
+    if (parsed === null) return undefined;
+    const rows = await queryPrepared<CodeRow>(
+      this.dataSource,
+      `SELECT credential_id, salt, hash, kdf, used_at FROM backup_codes WHERE user_id = $1 AND code_index = $2`,
+      [userId, parsed.index],
+    );
+    return rows[0];
+  }
+
+  async check(stored: CodeRow | undefined, { proof, now }: AttemptInput): Promise<PreparedAttempt> {
     const { code } = proof as z.infer<typeof backupCodeProofSchema>;
     const parsed = parseBackupCode(code);
-    let stored: CodeRow | undefined;
-    if (parsed !== null) {
-      this.metrics.backupCodeAttempts.inc();
-      [stored] = await this.dataSource.query(
-        `SELECT credential_id, salt, hash, kdf, used_at FROM backup_codes WHERE user_id = $1 AND code_index = $2`,
-        [userId, parsed.index],
-      );
-    }
+    if (parsed !== null) this.metrics.backupCodeAttempts.inc();
     const row: BackupCodeRow | undefined =
       stored && parsed ? { index: parsed.index, salt: stored.salt, hash: stored.hash, kdf: stored.kdf, usedAt: stored.used_at } : undefined;
     const { evidence } = await this.methods.backup_codes.verify(row, { code }, now);
@@ -55,12 +60,13 @@ export class BackupCodeVerifier implements MethodVerifier {
     return {
       credentialId: stored.credential_id,
       evidence,
-      commit: async (manager) =>
-        (await changedRows(manager, `UPDATE backup_codes SET used_at = $3 WHERE credential_id = $1 AND code_index = $2 AND used_at IS NULL`, [
-          stored.credential_id,
-          parsed.index,
-          now,
-        ])) === 1,
+      onSuccess: [
+        {
+          sql: `UPDATE backup_codes SET used_at = $3 WHERE credential_id = $1 AND code_index = $2 AND used_at IS NULL AND ${GATE}`,
+          params: [stored.credential_id, parsed.index, now],
+          guard: true,
+        },
+      ],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Body, Controller, Headers, Inject, Param, Post } from '@nestjs/common';
+import { Idempotent } from '@tessera/event-store';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiZodBody, assertSelfOrRoles, CurrentPrincipal, type Principal, ZodPipe } from '@tessera/platform';
 import type { Clock } from '@tessera/util';
@@ -23,6 +24,7 @@ export class OutOfBandController {
   ) {}
 
   @Post('email')
+  @Idempotent()
   @ApiOperation({ summary: 'Add an email address for one-time codes (restricted factor, AAL1; a policy may forbid it)' })
   @ApiZodBody(addEmailSchema)
   @ApiStepUp()
@@ -41,6 +43,7 @@ export class OutOfBandController {
   }
 
   @Post('sms')
+  @Idempotent()
   @ApiOperation({ summary: 'Add a phone number for SMS codes (restricted factor, 63B-4 §3.1.3.3; a policy may forbid it)' })
   @ApiZodBody(addSmsSchema)
   @ApiStepUp()

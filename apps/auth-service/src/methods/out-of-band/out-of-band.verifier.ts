@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuthMethods, type IssuedOutOfBandCode, type OutOfBandChannel } from '@tessera/auth-domain';
+import { GATE, queryPrepared } from '@tessera/event-store';
 import { DATA_SOURCE } from '@tessera/platform';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { changedRows } from '../../common/sql';
 import { AUTH_METHODS } from '../../common/tokens';
 import { factorIdSchema } from '../../common/schemas';
 import type { AttemptInput, MethodVerifier, PreparedAttempt } from '../method-verifier';
@@ -24,9 +24,10 @@ interface CodeRow {
 
 /**
  * Email and SMS codes (restricted factors, S7): the newest code sent to the user's channel is checked;
- * it expires (SMS ≤ 10 min, email ≤ 24 h) and is consumed by a conditional UPDATE, so it is single use.
+ * it expires (SMS ≤ 10 min, email ≤ 24 h) and is consumed by a conditional UPDATE in the statement that
+ * appends the success, so it is single use.
  */
-abstract class OutOfBandVerifier implements MethodVerifier {
+abstract class OutOfBandVerifier implements MethodVerifier<CodeRow | undefined> {
   abstract readonly method: OutOfBandChannel;
   abstract readonly kind: OutOfBandChannel;
   readonly proofSchema = outOfBandProofSchema;
@@ -36,14 +37,20 @@ abstract class OutOfBandVerifier implements MethodVerifier {
     private readonly methods: AuthMethods,
   ) {}
 
-  async prepare({ userId, proof, now }: AttemptInput): Promise<PreparedAttempt> {
-    const { code, credentialId } = proof as z.infer<typeof outOfBandProofSchema>;
-    const [row]: CodeRow[] = await this.dataSource.query(
+  async load({ userId, proof }: AttemptInput): Promise<CodeRow | undefined> {
+    const { credentialId } = proof as z.infer<typeof outOfBandProofSchema>;
+    const [row] = await queryPrepared<CodeRow>(
+      this.dataSource,
       `SELECT code_id, credential_id, channel, digits, salt, mac, issued_at, expires_at, consumed_at
          FROM oob_codes WHERE user_id = $1 AND channel = $2 AND ($3::uuid IS NULL OR credential_id = $3::uuid)
         ORDER BY issued_at DESC LIMIT 1`,
       [userId, this.kind, credentialId ?? null],
     );
+    return row;
+  }
+
+  async check(row: CodeRow | undefined, { proof, now }: AttemptInput): Promise<PreparedAttempt> {
+    const { code } = proof as z.infer<typeof outOfBandProofSchema>;
     if (row === undefined) return { credentialId: null, evidence: { kind: this.kind, outcome: 'no_match' } };
     const record: IssuedOutOfBandCode = {
       channel: row.channel,
@@ -59,8 +66,7 @@ abstract class OutOfBandVerifier implements MethodVerifier {
     return {
       credentialId: row.credential_id,
       evidence,
-      commit: async (manager) =>
-        (await changedRows(manager, `UPDATE oob_codes SET consumed_at = $2 WHERE code_id = $1 AND consumed_at IS NULL`, [row.code_id, now])) === 1,
+      onSuccess: [{ sql: `UPDATE oob_codes SET consumed_at = $2 WHERE code_id = $1 AND consumed_at IS NULL AND ${GATE}`, params: [row.code_id, now], guard: true }],
     };
   }
 }

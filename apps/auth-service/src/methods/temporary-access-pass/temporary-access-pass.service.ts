@@ -114,7 +114,7 @@ export class TemporaryAccessPassService {
     await this.accounts.execute(
       { type: 'RecordVerification', userId, now, credentialId: null, evidence: { kind: 'tap', outcome: reason }, policy },
       actor,
-      (manager) => this.addresses.recordFailure(manager, clientAddress, now),
+      { writes: () => this.addresses.failureWrites(clientAddress, now) },
     );
     throw new ApiError(422, 'verification_failed', `The temporary access pass was not accepted (${reason}).`);
   }

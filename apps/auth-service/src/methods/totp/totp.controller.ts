@@ -1,4 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Idempotent } from '@tessera/event-store';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Clock } from '@tessera/util';
 import { ApiZodBody, assertSelfOrRoles, CurrentPrincipal, type Principal, ZodPipe } from '@tessera/platform';
@@ -20,6 +21,8 @@ export class TotpController {
   ) {}
 
   @Post()
+  // The answer holds the seed, shown once: a retry is told it was done, never given the seed again.
+  @Idempotent({ secretResponse: true })
   @ApiOperation({
     summary: 'Enrol a TOTP authenticator (pending until confirmed)',
     description:
@@ -45,6 +48,7 @@ export class TotpController {
 
   @Post(':factorId/confirmation')
   @HttpCode(200)
+  @Idempotent()
   @ApiOperation({ summary: 'Confirm a pending TOTP factor with a code from the app; the factor becomes active' })
   @ApiZodBody(confirmTotpSchema)
   @ApiOkResponse({ description: '{ factorId, status: "active" }' })

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuthMethods, type TotpEvidence } from '@tessera/auth-domain';
 import { type TotpAlgorithm } from '@tessera/contracts';
+import { GATE, queryPrepared } from '@tessera/event-store';
 import { DATA_SOURCE } from '@tessera/platform';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { changedRows } from '../../common/sql';
 import { AUTH_METHODS } from '../../common/tokens';
 import { SecretBox } from '../../credentials/secret-box';
 import type { AttemptInput, MethodVerifier, PreparedAttempt } from '../method-verifier';
@@ -23,10 +23,11 @@ interface SeedRow {
 /**
  * TOTP (RFC 6238): the code is tried against each confirmed seed of the user at server time, within the
  * documented ±1 step window (S3, `TOTP_WINDOW`). A match commits by advancing `last_step` with an atomic
- * conditional UPDATE, so of parallel submissions of one code exactly one succeeds (S1).
+ * conditional UPDATE in the statement that appends the success, so of parallel submissions of one code
+ * exactly one succeeds (S1).
  */
 @Injectable()
-export class TotpVerifier implements MethodVerifier {
+export class TotpVerifier implements MethodVerifier<SeedRow[]> {
   readonly method = 'totp' as const;
   readonly kind = 'totp' as const;
   readonly proofSchema = totpProofSchema;
@@ -37,12 +38,17 @@ export class TotpVerifier implements MethodVerifier {
     @Inject(AUTH_METHODS) private readonly methods: AuthMethods,
   ) {}
 
-  async prepare({ userId, proof, now }: AttemptInput): Promise<PreparedAttempt> {
-    const { code } = proof as z.infer<typeof totpProofSchema>;
-    const rows: SeedRow[] = await this.dataSource.query(
+  async load({ userId }: AttemptInput): Promise<SeedRow[]> {
+    const rows = await queryPrepared<SeedRow>(
+      this.dataSource,
       `SELECT credential_id, seed_ciphertext, algorithm, digits, period, last_step FROM totp_seeds WHERE user_id = $1 AND confirmed`,
       [userId],
     );
+    return rows;
+  }
+
+  async check(rows: SeedRow[], { userId, proof, now }: AttemptInput): Promise<PreparedAttempt> {
+    const { code } = proof as z.infer<typeof totpProofSchema>;
     let replayed: PreparedAttempt | undefined;
     let wellFormed = false;
     for (const row of rows) {
@@ -56,12 +62,13 @@ export class TotpVerifier implements MethodVerifier {
           return {
             credentialId: row.credential_id,
             evidence,
-            commit: async (manager) =>
-              (await changedRows(
-                manager,
-                `UPDATE totp_seeds SET last_step = $2 WHERE credential_id = $1 AND confirmed AND (last_step IS NULL OR last_step < $2)`,
-                [row.credential_id, commit.to],
-              )) === 1,
+            onSuccess: [
+              {
+                sql: `UPDATE totp_seeds SET last_step = $2 WHERE credential_id = $1 AND confirmed AND (last_step IS NULL OR last_step < $2) AND ${GATE}`,
+                params: [row.credential_id, commit.to],
+                guard: true,
+              },
+            ],
           };
         }
         if (evidence.outcome === 'replayed') replayed ??= { credentialId: row.credential_id, evidence };

@@ -1,4 +1,5 @@
 import { Body, Controller, Headers, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Idempotent } from '@tessera/event-store';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiZodBody, assertSelfOrRoles, CurrentPrincipal, type Principal, ZodPipe } from '@tessera/platform';
 import type { Clock } from '@tessera/util';
@@ -22,6 +23,7 @@ export class WebAuthnController {
 
   @Post('registration-options')
   @HttpCode(200)
+  @Idempotent()
   @ApiOperation({
     summary: 'Start registering a passkey or security key',
     description: 'PublicKeyCredentialCreationOptionsJSON with a server-stored challenge (256 bits, 60 s, single use); user verification required, attestation none.',
@@ -39,6 +41,7 @@ export class WebAuthnController {
   }
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Finish registering a passkey or security key (named; several per user)' })
   @ApiZodBody(registerWebAuthnSchema)
   @ApiStepUp()

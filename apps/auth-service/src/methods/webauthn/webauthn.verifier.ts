@@ -1,15 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
-import { type AuthMethods, webAuthnVerificationOptions } from '@tessera/auth-domain';
+import { type AuthMethods, type StoredChallenge, webAuthnVerificationOptions } from '@tessera/auth-domain';
+import { GATE, queryPrepared, type StatementWrite } from '@tessera/event-store';
 import { CONFIG, DATA_SOURCE } from '@tessera/platform';
 import type { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { AUTH_METHODS } from '../../common/tokens';
 import type { AuthServiceConfig } from '../../config/auth-config';
 import type { AttemptInput, MethodVerifier, PreparedAttempt } from '../method-verifier';
-import { ChallengeStore, presentedChallenge } from './challenge.store';
+import { presentedChallenge } from './challenge.store';
 import { webAuthnProofSchema } from './webauthn.schemas';
-import type { WebAuthnKeyRow } from './webauthn.service';
+
+interface AssertionMaterial {
+  /** The challenge of this user's authentication ceremony, if it exists (S15). */
+  readonly challenge: StoredChallenge | undefined;
+  /** The key named by the assertion, if it is this user's (S17). */
+  readonly key: { credentialId: string; userId: string; webauthnId: string; publicKey: Buffer; transports: string[] } | undefined;
+}
+
+interface MaterialRow {
+  challenge: string | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+  credential_id: string | null;
+  user_id: string | null;
+  webauthn_id: string | null;
+  public_key: Buffer | null;
+  transports: string[] | null;
+}
 
 /**
  * WebAuthn assertions: the key is looked up by its id AND the user of the ceremony (S17); the library
@@ -19,32 +37,44 @@ import type { WebAuthnKeyRow } from './webauthn.service';
  * decider must see it to raise PossibleClonedAuthenticatorDetected.
  */
 @Injectable()
-export class WebAuthnVerifier implements MethodVerifier {
+export class WebAuthnVerifier implements MethodVerifier<AssertionMaterial> {
   readonly method = 'webauthn' as const;
   readonly kind = 'webauthn' as const;
   readonly proofSchema = webAuthnProofSchema;
 
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(ChallengeStore) private readonly challenges: ChallengeStore,
     @Inject(AUTH_METHODS) private readonly methods: AuthMethods,
     @Inject(CONFIG) private readonly config: AuthServiceConfig,
   ) {}
 
-  async prepare({ userId, proof, now }: AttemptInput): Promise<PreparedAttempt> {
+  /** The challenge and the key in one query: each side may be missing, hence the joins on one row. */
+  async load({ userId, proof }: AttemptInput): Promise<AssertionMaterial> {
+    const { challengeId, response } = proof as z.infer<typeof webAuthnProofSchema>;
+    const [row] = await queryPrepared<MaterialRow>(
+      this.dataSource,
+      `SELECT c.challenge, c.expires_at, c.consumed_at, k.credential_id, k.user_id, k.webauthn_id, k.public_key, k.transports
+         FROM (SELECT 1) AS one
+         LEFT JOIN webauthn_challenges c ON c.challenge_id = $1 AND c.user_id = $2 AND c.ceremony = 'authentication'
+         LEFT JOIN webauthn_keys k ON k.webauthn_id = $3 AND k.user_id = $2`,
+      [challengeId, userId, response.id],
+    );
+    return {
+      challenge: row.challenge === null ? undefined : { challenge: row.challenge, userId, expiresAt: row.expires_at!, consumedAt: row.consumed_at },
+      key:
+        row.credential_id === null
+          ? undefined
+          : { credentialId: row.credential_id, userId: row.user_id!, webauthnId: row.webauthn_id!, publicKey: row.public_key!, transports: row.transports ?? [] },
+    };
+  }
+
+  async check({ challenge: stored, key }: AssertionMaterial, { userId, proof, now }: AttemptInput): Promise<PreparedAttempt> {
     const { challengeId, response } = proof as z.infer<typeof webAuthnProofSchema>;
     const assertion = response as unknown as AuthenticationResponseJSON;
-    const burn = async (manager: Parameters<NonNullable<PreparedAttempt['always']>>[0]) => {
-      await this.challenges.consume(manager, challengeId, now);
-    };
-    const stored = await this.challenges.find(challengeId, userId, 'authentication');
-    const [key]: WebAuthnKeyRow[] = await this.dataSource.query(
-      `SELECT credential_id, user_id, webauthn_id, public_key, sign_count, transports FROM webauthn_keys WHERE webauthn_id = $1 AND user_id = $2`,
-      [assertion.id, userId],
-    );
-    if (key === undefined) {
-      return { credentialId: null, evidence: { kind: 'webauthn', outcome: 'assertion_invalid' }, always: stored ? burn : undefined };
-    }
+    const burn: StatementWrite[] = stored
+      ? [{ sql: `UPDATE webauthn_challenges SET consumed_at = $2 WHERE challenge_id = $1 AND consumed_at IS NULL AND ${GATE}`, params: [challengeId, now] }]
+      : [];
+    if (key === undefined) return { credentialId: null, evidence: { kind: 'webauthn', outcome: 'assertion_invalid' }, onFailure: burn };
     let verified = false;
     let userVerified = false;
     let signCount = -1;
@@ -55,7 +85,7 @@ export class WebAuthnVerifier implements MethodVerifier {
           expectedChallenge: stored.challenge,
           expectedOrigin: this.config.AUTH_WEBAUTHN_ORIGINS,
           expectedRPID: this.config.AUTH_WEBAUTHN_RP_ID,
-          credential: { id: key.webauthn_id, publicKey: new Uint8Array(key.public_key), counter: 0, transports: key.transports },
+          credential: { id: key.webauthnId, publicKey: new Uint8Array(key.publicKey), counter: 0, transports: key.transports as never },
           ...webAuthnVerificationOptions(),
         });
         verified = result.verified;
@@ -66,7 +96,7 @@ export class WebAuthnVerifier implements MethodVerifier {
       }
     }
     const { evidence } = await this.methods.webauthn.verify(
-      { ownerUserId: key.user_id },
+      { ownerUserId: key.userId },
       {
         ceremonyUserId: userId,
         challenge: { stored, presented: presentedChallenge(assertion.response.clientDataJSON) },
@@ -76,17 +106,16 @@ export class WebAuthnVerifier implements MethodVerifier {
       },
       now,
     );
-    if (evidence.outcome !== 'match') return { credentialId: key.credential_id, evidence, always: stored ? burn : undefined };
+    if (evidence.outcome !== 'match') return { credentialId: key.credentialId, evidence, onFailure: burn };
     return {
-      credentialId: key.credential_id,
+      credentialId: key.credentialId,
       evidence,
-      commit: async (manager) => {
-        if (!(await this.challenges.consume(manager, challengeId, now))) return false;
+      onSuccess: [
+        // S15: consuming the challenge is what makes the assertion single use.
+        { sql: `UPDATE webauthn_challenges SET consumed_at = $2 WHERE challenge_id = $1 AND consumed_at IS NULL AND ${GATE}`, params: [challengeId, now], guard: true },
         // S19: the counter is stored after every success.
-        await manager.query(`UPDATE webauthn_keys SET sign_count = $2 WHERE credential_id = $1`, [key.credential_id, evidence.signCount]);
-        return true;
-      },
-      always: burn,
+        { sql: `UPDATE webauthn_keys SET sign_count = $2 WHERE credential_id = $1 AND ${GATE}`, params: [key.credentialId, evidence.signCount] },
+      ],
     };
   }
 }

@@ -13,3 +13,15 @@ export class ConcurrencyError extends DomainError {
     this.name = 'ConcurrencyError';
   }
 }
+
+/**
+ * A guard write of the append (an atomic conditional update such as "advance the last accepted TOTP
+ * step", S1) changed no row: another request consumed what it guards first. Nothing was stored; the
+ * caller decides what the lost race means (e.g. check the proof again, now as a replay).
+ */
+export class AppendGuardFailed extends DomainError {
+  constructor(readonly streamId: string) {
+    super('concurrent_modification', 'A concurrent request used this first; retry the request.', 'conflict');
+    this.name = 'AppendGuardFailed';
+  }
+}

@@ -27,9 +27,19 @@ const claimsSchema = z.object({
   iat: z.number().optional(),
 });
 
+/**
+ * A token verified once is remembered (by its exact text) for at most this long and never past its
+ * `exp`: a service caller presents the same token on every call, and checking its signature again on
+ * each one cost more CPU than a whole verification's database work. A key removed from the JWKS stops
+ * being trusted for cached tokens within this time.
+ */
+const VERIFIED_CACHE_MS = 60_000;
+const VERIFIED_CACHE_ENTRIES = 10_000;
+
 /** Verifies bearer JWTs (signature, issuer, audience, expiry) and turns their claims into a Principal. */
 export class JwtVerifier {
   private readonly keys: JWTVerifyGetKey;
+  private readonly verified = new Map<string, { readonly result: { principal: Principal; payload: JWTPayload }; readonly until: number }>();
 
   constructor(private readonly options: JwtVerifierOptions) {
     this.keys = 'url' in options.jwks
@@ -38,6 +48,19 @@ export class JwtVerifier {
   }
 
   async verify(token: string): Promise<{ principal: Principal; payload: JWTPayload }> {
+    const now = Date.now();
+    const cached = this.verified.get(token);
+    if (cached !== undefined && cached.until > now) return cached.result;
+    const result = await this.verifyNow(token);
+    const until = Math.min(now + VERIFIED_CACHE_MS, (result.payload.exp ?? 0) * 1000);
+    if (until > now) {
+      if (this.verified.size >= VERIFIED_CACHE_ENTRIES) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { result, until });
+    }
+    return result;
+  }
+
+  private async verifyNow(token: string): Promise<{ principal: Principal; payload: JWTPayload }> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
