@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { auditCommands } from './audit';
 import { authenticatorCommands } from './authenticator';
 import { devCommands } from './dev';
+import { recoveryCommands } from './recovery';
 import { vaultCommands } from './vault';
 
 /**
@@ -9,6 +10,7 @@ import { vaultCommands } from './vault';
  */
 export const COMMANDS: readonly Command[] = [
   ...devCommands,
+  ...recoveryCommands,
   ...vaultCommands,
   ...authenticatorCommands,
   ...auditCommands,

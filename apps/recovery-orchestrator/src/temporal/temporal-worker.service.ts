@@ -1,12 +1,30 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Connection } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { CONFIG, LOGGER, Readiness } from '@tessera/platform';
-import { RECOVERY_WORKFLOWS_PATH } from '@tessera/recovery-workflows';
+import { type RecoveryActivities, RECOVERY_WORKFLOWS_PATH } from '@tessera/recovery-workflows';
 import type { Logger } from 'pino';
 import type { RecoveryOrchestratorConfig } from '../service';
+import { RECOVERY_ACTIVITIES, TEMPORAL_CLIENT } from './temporal.tokens';
 
 let runtimeInstalled = false;
+
+/** The SDK's core logs through the service's JSON logger, warnings and up only (once per process). */
+export function installTemporalRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  Runtime.install({
+    logger: {
+      log: (level, message, meta) => logger[level === 'ERROR' ? 'error' : level === 'WARN' ? 'warn' : 'debug']({ temporal: meta }, message),
+      trace: () => undefined,
+      debug: () => undefined,
+      info: (m, meta) => logger.debug({ temporal: meta }, m),
+      warn: (m, meta) => logger.warn({ temporal: meta }, m),
+      error: (m, meta) => logger.error({ temporal: meta }, m),
+    },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  });
+  runtimeInstalled = true;
+}
 
 /**
  * Runs the recovery worker inside the service: it starts with the service, counts in readiness
@@ -16,36 +34,26 @@ let runtimeInstalled = false;
 export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private worker?: Worker;
   private running?: Promise<void>;
-  private client?: Connection;
+  private connection?: NativeConnection;
 
   constructor(
     @Inject(CONFIG) private readonly config: RecoveryOrchestratorConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(Readiness) private readonly readiness: Readiness,
+    @Inject(TEMPORAL_CLIENT) private readonly client: Client,
+    @Inject(RECOVERY_ACTIVITIES) private readonly activities: RecoveryActivities,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!runtimeInstalled) {
-      // The SDK's core logs through the service's JSON logger, warnings and up only.
-      Runtime.install({
-        logger: {
-          log: (level, message, meta) => this.logger[level === 'ERROR' ? 'error' : level === 'WARN' ? 'warn' : 'debug']({ temporal: meta }, message),
-          trace: () => undefined, debug: () => undefined, info: (m, meta) => this.logger.debug({ temporal: meta }, m),
-          warn: (m, meta) => this.logger.warn({ temporal: meta }, m), error: (m, meta) => this.logger.error({ temporal: meta }, m),
-        },
-        telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
-      });
-      runtimeInstalled = true;
-    }
+    installTemporalRuntime(this.logger);
     const address = this.config.TEMPORAL_ADDRESS;
-    const connection = await NativeConnection.connect({ address });
-    this.client = await Connection.connect({ address });
+    this.connection = await NativeConnection.connect({ address });
     this.worker = await Worker.create({
-      connection,
+      connection: this.connection,
       namespace: this.config.TEMPORAL_NAMESPACE,
       taskQueue: this.config.TEMPORAL_TASK_QUEUE,
       workflowsPath: RECOVERY_WORKFLOWS_PATH,
-      activities: {},
+      activities: this.activities,
       shutdownGraceTime: '10s',
     });
     this.running = this.worker.run().catch((error: unknown) => this.logger.error({ err: error }, 'temporal worker stopped with an error'));
@@ -54,7 +62,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
       check: async () => {
         const state = this.worker?.getState();
         if (state !== 'RUNNING') throw new Error(`worker is ${state ?? 'not created'}`);
-        await this.client?.withDeadline(Date.now() + 1_500, () => this.client!.workflowService.getSystemInfo({}));
+        await this.client.connection.withDeadline(Date.now() + 1_500, () => this.client.connection.workflowService.getSystemInfo({}));
       },
     });
     this.logger.info({ address, namespace: this.config.TEMPORAL_NAMESPACE, taskQueue: this.config.TEMPORAL_TASK_QUEUE }, 'temporal worker running');
@@ -63,6 +71,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
   async onApplicationShutdown(): Promise<void> {
     if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
-    await this.client?.close();
+    await this.connection?.close();
+    await this.client.connection.close();
   }
 }
