@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes as nodeRandomBytes, scrypt } from 'node:crypto';
+import { randomBytes as nodeRandomBytes, scrypt } from 'node:crypto';
+import { aesGcmOpen, aesGcmSeal } from '@tessera/crypto';
 import { z } from 'zod';
 import { parseVaultEntries, vaultEntrySchema, type VaultEntry } from './entry';
 import { VaultError } from './errors';
@@ -7,7 +8,6 @@ import {
   MAX_BLOB_BYTES,
   NONCE_BYTES,
   SALT_BYTES,
-  TAG_BYTES,
   checkScryptParams,
   encodeHeader,
   isBelowRecommended,
@@ -80,10 +80,8 @@ export async function encryptVault(
   const key = await deriveKey(normalised, salt, params);
   const plaintext = Buffer.from(JSON.stringify({ version: VAULT_PAYLOAD_VERSION, entries: valid }), 'utf8');
   try {
-    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(header);
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return new Uint8Array(Buffer.concat([header, ciphertext, cipher.getAuthTag()]));
+    const sealed = aesGcmSeal(key, plaintext, header, nonce);
+    return new Uint8Array(Buffer.concat([header, sealed.body, sealed.tag]));
   } finally {
     // Best effort only: JavaScript gives no guarantee that no other copy of the key or plaintext exists.
     key.fill(0);
@@ -96,19 +94,14 @@ export async function decryptVault(blob: Uint8Array | string, passphrase: string
   const parsed = parseBlob(typeof blob === 'string' ? vaultFromBase64(blob) : blob);
   const { salt, nonce, kdf } = parsed.header;
   const key = await deriveKey(normalisePassphrase(passphrase), salt, kdf);
-  let plaintext: Buffer;
+  let plaintext: Buffer | undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-    decipher.setAAD(parsed.headerBytes);
-    decipher.setAuthTag(parsed.tag);
-    plaintext = Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]);
-  } catch {
-    throw new VaultError(
-      'wrong_passphrase_or_tampered',
-      'the passphrase is wrong or the backup was modified (AES-GCM cannot tell these apart)',
-    );
+    plaintext = aesGcmOpen(key, { nonce, tag: parsed.tag, body: parsed.ciphertext }, parsed.headerBytes);
   } finally {
     key.fill(0);
+  }
+  if (plaintext === undefined) {
+    throw new VaultError('wrong_passphrase_or_tampered', 'the passphrase is wrong or the backup was modified (AES-GCM cannot tell these apart)');
   }
   try {
     return readPayload(plaintext);

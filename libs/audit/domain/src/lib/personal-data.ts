@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { AES_GCM_NONCE_BYTES as NONCE_BYTES, AES_GCM_TAG_BYTES as TAG_BYTES, aesGcmOpen, aesGcmSeal } from '@tessera/crypto';
 import { canonicalJson, canonicalJsonBytes } from './canonical-json';
 
 /**
@@ -21,9 +22,6 @@ import { canonicalJson, canonicalJsonBytes } from './canonical-json';
 export type RandomBytes = (size: number) => Buffer;
 
 export const DATA_KEY_BYTES = 32;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
-const CIPHER = 'aes-256-gcm';
 const KEY_ID_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
 
 /**
@@ -124,18 +122,15 @@ export function sealPersonal(fields: PersonalFields, dataKey: DataKey, eventId: 
   for (const name of names) {
     if (typeof fields[name] !== 'string') throw new TypeError(`personal field ${name} must be a string`);
   }
-  const nonce = random(NONCE_BYTES);
-  const cipher = createCipheriv(CIPHER, dataKey.key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(associatedData(eventId, dataKey.keyId, names));
-  const ciphertext = Buffer.concat([cipher.update(canonicalJson(fields), 'utf8'), cipher.final()]);
+  const sealed = aesGcmSeal(dataKey.key, Buffer.from(canonicalJson(fields), 'utf8'), associatedData(eventId, dataKey.keyId, names), random(NONCE_BYTES));
   return {
     v: 1,
     alg: 'A256GCM',
     keyId: dataKey.keyId,
     fields: names,
-    nonce: nonce.toString('base64url'),
-    ciphertext: ciphertext.toString('base64url'),
-    tag: cipher.getAuthTag().toString('base64url'),
+    nonce: sealed.nonce.toString('base64url'),
+    ciphertext: sealed.body.toString('base64url'),
+    tag: sealed.tag.toString('base64url'),
   };
 }
 
@@ -154,15 +149,8 @@ export function openPersonal(sealed: SealedPersonal | null, keyState: DataKeySta
   if (sealed.v !== 1 || sealed.alg !== 'A256GCM' || nonce.length !== NONCE_BYTES || tag.length !== TAG_BYTES) {
     return { status: 'unreadable', keyId: sealed.keyId, reason: 'malformed' };
   }
-  let plaintext: Buffer;
-  try {
-    const decipher = createDecipheriv(CIPHER, keyState.key, nonce, { authTagLength: TAG_BYTES });
-    decipher.setAuthTag(tag);
-    decipher.setAAD(associatedData(eventId, sealed.keyId, sealed.fields));
-    plaintext = Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64url')), decipher.final()]);
-  } catch {
-    return { status: 'unreadable', keyId: sealed.keyId, reason: 'authentication_failed' };
-  }
+  const plaintext = aesGcmOpen(keyState.key, { nonce, tag, body: Buffer.from(sealed.ciphertext, 'base64url') }, associatedData(eventId, sealed.keyId, sealed.fields));
+  if (plaintext === undefined) return { status: 'unreadable', keyId: sealed.keyId, reason: 'authentication_failed' };
   const fields = parseFields(plaintext.toString('utf8'), sealed.fields);
   return fields === null ? { status: 'unreadable', keyId: sealed.keyId, reason: 'malformed' } : { status: 'available', keyId: sealed.keyId, fields };
 }

@@ -23,17 +23,22 @@ export interface Sealed {
   readonly body: Buffer;
 }
 
-export function seal(key: KeyObject | Buffer, plaintext: Uint8Array, associatedData: Uint8Array): Sealed {
-  const nonce = randomBytes(NONCE_BYTES);
+/**
+ * Encrypts and authenticates. The nonce is fresh from the CSPRNG unless the caller must know it first
+ * (a format that puts it in its associated data) or injects randomness for tests; it must never repeat
+ * under one key.
+ */
+export function seal(key: KeyObject | Buffer, plaintext: Uint8Array, associatedData: Uint8Array, nonce: Uint8Array = randomBytes(NONCE_BYTES)): Sealed {
+  if (nonce.byteLength !== NONCE_BYTES) throw new TypeError(`an AES-GCM nonce is ${NONCE_BYTES} bytes`);
   const cipher = createCipheriv(ALGORITHM, key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(associatedData);
   const body = cipher.update(plaintext);
   cipher.final(); // GCM is a stream mode: final() only computes the tag and returns no bytes.
-  return { nonce, tag: cipher.getAuthTag(), body };
+  return { nonce: Buffer.from(nonce), tag: cipher.getAuthTag(), body };
 }
 
 /** The plaintext, or `undefined` when the tag does not verify (wrong key, wrong AAD or tampering). */
-export function open(key: KeyObject | Buffer, sealed: Sealed, associatedData: Uint8Array): Buffer | undefined {
+export function open(key: KeyObject | Buffer, sealed: { readonly nonce: Uint8Array; readonly tag: Uint8Array; readonly body: Uint8Array }, associatedData: Uint8Array): Buffer | undefined {
   if (sealed.nonce.byteLength !== NONCE_BYTES || sealed.tag.byteLength !== TAG_BYTES) return undefined;
   const decipher = createDecipheriv(ALGORITHM, key, sealed.nonce, { authTagLength: TAG_BYTES });
   decipher.setAuthTag(sealed.tag);
