@@ -22,7 +22,7 @@ beforeAll(() => quietTemporalLogs());
 
 describe('R4: recorded histories replay against the current workflow code', () => {
   it('R4: there are recorded histories of every workflow type', () => {
-    expect(new Set(recorded.map((entry) => typeOf(entry.history)))).toEqual(new Set(['recoveryWorkflow', 'incidentWorkflow', 'drillWorkflow', 'coolingOffWorkflow']));
+    expect(new Set(recorded.map((entry) => typeOf(entry.history)))).toEqual(new Set(['recoveryWorkflow', 'incidentWorkflow', 'drillWorkflow']));
   });
 
   it('R4: every recorded history replays without a determinism error', async () => {

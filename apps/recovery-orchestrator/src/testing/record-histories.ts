@@ -75,11 +75,6 @@ async function main(): Promise<void> {
     await drill.result();
     await save('drill-succeeded', drill.workflowId);
 
-    // The bare durable wait (cooling-off.workflow.ts), a day long.
-    const wait = await env.client.workflow.start('coolingOffWorkflow', { taskQueue, workflowId: `cooling-off-${randomUUID()}`, args: [{ recoveryId: 'recorded', durationMs: DAY }] });
-    await wait.result();
-    await save('cooling-off-elapsed', wait.workflowId);
-
     // 1. Assisted, end to end.
     const a = await begin('assisted');
     await a.attest();

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 
-export * from './lib/cooling-off.workflow';
 export * from './lib/recovery.messages';
 export * from './lib/recovery.activities';
 
