@@ -8,6 +8,9 @@ import { RecoveryOrchestratorDefinition } from '../../recovery-orchestrator/src/
  * Each service is ready only while its dependencies answer. The four run against a broker of their
  * own, which this test stops and starts, so the shared broker is never disturbed.
  */
+// This file stops and starts a broker of its own; on a loaded CI machine a JVM start can take minutes.
+jest.setTimeout(300_000);
+
 describe('readiness follows dependencies', () => {
   const broker = new DedicatedKafka(2);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- four services with different config types
@@ -20,7 +23,7 @@ describe('readiness follows dependencies', () => {
     services.push(['device-registry', await startTestService(DeviceRegistryDefinition, options)]);
     services.push(['recovery-orchestrator', await startTestService(RecoveryOrchestratorDefinition, { ...options, env: { TEMPORAL_TASK_QUEUE: uniqueName('readiness') } })]);
     services.push(['audit-service', await startTestService(AuditServiceDefinition, options)]);
-  });
+  }, 300_000);
 
   afterAll(async () => {
     for (const [, service] of services) await service.stop().catch(() => undefined);

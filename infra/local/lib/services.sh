@@ -19,16 +19,10 @@ service_ready() { curl -fsS "http://127.0.0.1:${SERVICE_PORT[$1]}/health/ready" 
 
 services_start() {
   mkdir -p "$TESSERA_LOCAL/logs" "$TESSERA_LOCAL/run"
-  # Local services trust the development token issuer (infra/local/scripts/dev-issuer.ts).
-  DEV_ISSUER_JWKS=$(cd "$TESSERA_ROOT" && node -r @swc-node/register infra/local/scripts/dev-issuer.ts jwks) \
-    || die "could not create the development token issuer's key"
-  # Each service calls the others with a token of its own (role service), re-minted on every start.
-  local name
-  for name in "${SERVICES[@]}"; do
-    (cd "$TESSERA_ROOT" && node -r @swc-node/register infra/local/scripts/dev-issuer.ts token "$name" service 2592000 \
-      factors:verify,factors:read,factors:manage,devices:revoke,devices:read) >"$TESSERA_LOCAL/dev-issuer/$name.token" \
-      || die "could not mint a development token for $name"
-  done
+  # Local services trust the development token issuer (infra/local/scripts/dev-issuer.ts), and each
+  # calls the others with a token of its own (role service), re-minted on every start.
+  DEV_ISSUER_JWKS=$(cd "$TESSERA_ROOT" && node -r @swc-node/register infra/local/scripts/dev-issuer.ts service-tokens "${SERVICES[@]}") \
+    || die "could not create the development token issuer's key and the services' tokens"
   local name
   for name in "${SERVICES[@]}"; do
     local pidfile="$TESSERA_LOCAL/run/$name.pid"

@@ -10,6 +10,9 @@ import { OutboxRelay } from './outbox-relay';
 
 const logger = pino({ level: 'silent' });
 
+// This file stops and starts a broker of its own; on a loaded CI machine a JVM start can take minutes.
+jest.setTimeout(300_000);
+
 describe('through a Kafka outage', () => {
   const broker = new DedicatedKafka(1);
   let database: TestDatabase;
@@ -26,7 +29,7 @@ describe('through a Kafka outage', () => {
     await dataSource.query(`CREATE TABLE totals (user_id TEXT PRIMARY KEY, total INT NOT NULL)`);
     await dataSource.query(`CREATE TABLE applications (event_id UUID NOT NULL)`);
     kafka = testKafka('outage-test', broker.brokers);
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await consumer?.stop().catch(() => undefined);

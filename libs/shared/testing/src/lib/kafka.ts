@@ -92,7 +92,8 @@ export class DedicatedKafka {
     await run('bash', ['-c', `source infra/local/lib/common.sh && source infra/local/lib/kafka.sh && ${command}`], { cwd: root });
   }
 
-  private async waitReady(timeoutMs = 60_000): Promise<void> {
+  // A JVM starting beside a whole test suite on two cores can take a while: wait up to 3 minutes.
+  private async waitReady(timeoutMs = 180_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const kafka = new Kafka({ clientId: 'dedicated-ready', brokers: this.brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1_000 });
     while (Date.now() < deadline) {
