@@ -10,7 +10,7 @@ import {
   type CredentialsState,
 } from '@tessera/auth-domain';
 import type { Actor } from '@tessera/contracts';
-import { CommandHandler, type LoadedStream, type NewEvent, type StatementWrite, type StoredEvent } from '@tessera/event-store';
+import { CommandHandler, type JoinableRead, type LoadedStream, type NewEvent, type StatementWrite, type StoredEvent } from '@tessera/event-store';
 import { currentCorrelationId } from '@tessera/platform';
 import { uuidv7 } from '@tessera/util';
 import type { EntityManager } from 'typeorm';
@@ -45,6 +45,16 @@ export class AccountService {
 
   loadStream(userId: string): Promise<LoadedStream<CredentialsState>> {
     return this.handler.load(credentialsDecider, authUserStreamId(userId));
+  }
+
+  /**
+   * `loadStream` as a read that can share one statement with others (see readTogether). It decodes to
+   * undefined when the snapshot cannot be read: then call `loadStream`, which folds the whole stream.
+   */
+  streamRead(userId: string): JoinableRead<LoadedStream<CredentialsState> | undefined> {
+    const read = this.handler.read(credentialsDecider, authUserStreamId(userId));
+    if (read === undefined) throw new Error('credential snapshots are enabled in the constructor');
+    return read;
   }
 
   async load(userId: string): Promise<AccountState> {

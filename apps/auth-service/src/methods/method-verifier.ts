@@ -1,6 +1,6 @@
 import type { AuthAttemptKind } from '@tessera/contracts';
 import type { VerificationEvidence } from '@tessera/auth-domain';
-import type { StatementWrite } from '@tessera/event-store';
+import type { JoinableRead, StatementWrite } from '@tessera/event-store';
 import type { z } from 'zod';
 
 /** The method names of `Verify(user, method, proof)` (REST and gRPC, libs/shared/contracts/proto/auth.proto). */
@@ -32,14 +32,14 @@ export interface PreparedAttempt {
 /**
  * One authentication method as the service verifies it (after Ory Kratos's strategies): a folder per
  * method, this interface, one list in `method-registry.ts`. The rules live in @tessera/auth-domain.
- * A verifier reads the stored material in one query (`load`, run beside the reads of the account and
- * of the client address), then checks the proof against it (`check`: decryption, MAC, KDF, signature —
+ * A verifier reads the stored material with one SELECT (`read`, which shares its statement with the reads
+ * of the account and of the client address: one round trip), then checks the proof against it (`check`: decryption, MAC, KDF, signature —
  * only once the address gate has let the attempt through) and says how to commit the result.
  */
 export interface MethodVerifier<Material = unknown> {
   readonly method: Exclude<VerifyMethod, 'temporary_access_pass'>;
   readonly kind: Exclude<AuthAttemptKind, 'tap'>;
   readonly proofSchema: z.ZodType;
-  load(input: AttemptInput): Promise<Material>;
+  read(input: AttemptInput): JoinableRead<Material>;
   check(material: Material, input: AttemptInput): Promise<PreparedAttempt>;
 }

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AddressThrottle, THROTTLE_POLICY } from '@tessera/auth-domain';
-import { GATE, queryPrepared, type StatementWrite } from '@tessera/event-store';
-import { DATA_SOURCE } from '@tessera/platform';
-import type { DataSource } from 'typeorm';
+import { fromJson, GATE, type JoinableRead, PostgresEventStore, type StatementWrite } from '@tessera/event-store';
 
 /**
  * S9: failures per client address in a sliding window, kept in PostgreSQL so that the limit holds across
@@ -10,15 +8,21 @@ import type { DataSource } from 'typeorm';
  */
 @Injectable()
 export class AddressThrottleStore {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(@Inject(PostgresEventStore) private readonly store: PostgresEventStore) {}
 
   async load(address: string, now: Date): Promise<AddressThrottle> {
-    const rows = await queryPrepared<{ failed_at: Date }>(
-      this.dataSource,
-      `SELECT failed_at FROM address_failures WHERE address = $1 AND failed_at > $2 ORDER BY failed_at`,
-      [address, new Date(now.getTime() - THROTTLE_POLICY.address.windowMs)],
-    );
-    return { failures: rows.map((row) => row.failed_at.getTime()) };
+    const [throttle] = await this.store.readTogether([this.read(address, now)]);
+    return throttle;
+  }
+
+  /** The address's failures inside the window, as a read that can share a statement (see readTogether). */
+  read(address: string, now: Date): JoinableRead<AddressThrottle> {
+    return {
+      sql: `SELECT failed_at FROM address_failures WHERE address = $1 AND failed_at > $2`,
+      params: [address, new Date(now.getTime() - THROTTLE_POLICY.address.windowMs)],
+      orderBy: 'failed_at',
+      decode: (rows) => ({ failures: rows.map((row) => fromJson.date(row.failed_at).getTime()) }),
+    };
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type AddressThrottle, assessAddressAttempt, isGuessable, type RestrictedFactorPolicy } from '@tessera/auth-domain';
+import { type AddressThrottle, assessAddressAttempt, type CredentialsState, isGuessable, type RestrictedFactorPolicy } from '@tessera/auth-domain';
 import type { Aal, Actor, AmrValue, AuthAttemptKind, AuthEventData } from '@tessera/contracts';
-import { AppendGuardFailed, type NewEvent, type StatementWrite } from '@tessera/event-store';
+import { AppendGuardFailed, type JoinableRead, type LoadedStream, type NewEvent, PostgresEventStore, type StatementWrite } from '@tessera/event-store';
 import { ApiError, CONFIG } from '@tessera/platform';
 import { z } from 'zod';
 import { AuthMetrics } from '../common/auth-metrics';
@@ -12,6 +12,9 @@ import type { MethodVerifier, VerifyMethod } from '../methods/method-verifier';
 import { TemporaryAccessPassService } from '../methods/temporary-access-pass/temporary-access-pass.service';
 import { StepUpService } from '../step-up/step-up.service';
 import { AddressThrottleStore } from './address-throttle.store';
+
+/** Methods that cannot be guessed (WebAuthn) skip the address's failures (S9). */
+const NO_ADDRESS_READ: JoinableRead<undefined> = { sql: 'SELECT 1 AS nothing WHERE false', params: [], decode: () => undefined };
 
 export interface VerifyRequest {
   readonly userId: string;
@@ -35,8 +38,8 @@ export interface VerifyOutcome {
 
 /**
  * `Verify(user, method, proof)` for REST and gRPC alike, in two round trips to the database:
- * 1. three reads at once: the client address's recent failures (S9), the method's stored material, and
- *    the account (its snapshot and the events after it);
+ * 1. ONE statement reads the client address's recent failures (S9), the method's stored material and
+ *    the account (its snapshot and the events after it), all from one database snapshot;
  * 2. the address gate — an address is cut off long before any account — then the method checks the
  *    proof (one KDF at most, seeds decrypted only here);
  * 3. the credentials decider records the verdict under the account's history (S1 replay, S8 cap and
@@ -55,6 +58,7 @@ export class VerificationService {
     @Inject(METHOD_VERIFIER_LIST) verifiers: readonly MethodVerifier[],
     @Inject(AccountService) private readonly accounts: AccountService,
     @Inject(AddressThrottleStore) private readonly addresses: AddressThrottleStore,
+    @Inject(PostgresEventStore) private readonly store: PostgresEventStore,
     @Inject(StepUpService) private readonly stepUp: StepUpService,
     @Inject(TemporaryAccessPassService) private readonly passes: TemporaryAccessPassService,
     @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
@@ -75,11 +79,12 @@ export class VerificationService {
     const proof = verifier.proofSchema.parse(request.proof);
     const input = { userId, proof, now };
     for (let round = 0; round < 3; round++) {
-      const [address, material, loaded] = await Promise.all([
-        isGuessable(kind) ? this.addresses.load(clientAddress, now) : undefined,
-        verifier.load(input),
-        this.accounts.loadStream(userId),
+      const [address, material, snapshotLoaded] = await this.store.readTogether<[AddressThrottle | undefined, unknown, LoadedStream<CredentialsState> | undefined]>([
+        isGuessable(kind) ? this.addresses.read(clientAddress, now) : NO_ADDRESS_READ,
+        verifier.read(input),
+        this.accounts.streamRead(userId),
       ]);
+      const loaded = snapshotLoaded ?? (await this.accounts.loadStream(userId));
       if (address !== undefined) this.assertAddressGate(method, kind, address, now);
       const prepared = await verifier.check(material, input);
       const writes = (events: readonly NewEvent[]): StatementWrite[] =>

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuthMethods, type BackupCodeRow, parseBackupCode, type ScryptParameters } from '@tessera/auth-domain';
-import { GATE, queryPrepared } from '@tessera/event-store';
-import { DATA_SOURCE } from '@tessera/platform';
-import type { DataSource } from 'typeorm';
+import { fromJson, GATE, type JoinableRead } from '@tessera/event-store';
 import { z } from 'zod';
 import { AuthMetrics } from '../../common/auth-metrics';
 import { AUTH_METHODS } from '../../common/tokens';
@@ -31,20 +29,27 @@ export class BackupCodeVerifier implements MethodVerifier<CodeRow | undefined> {
   readonly proofSchema = backupCodeProofSchema;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AUTH_METHODS) private readonly methods: AuthMethods,
     @Inject(AuthMetrics) private readonly metrics: AuthMetrics,
   ) {}
 
-  async load({ userId, proof }: AttemptInput): Promise<CodeRow | undefined> {
+  read({ userId, proof }: AttemptInput): JoinableRead<CodeRow | undefined> {
     const parsed = parseBackupCode((proof as z.infer<typeof backupCodeProofSchema>).code);
-    if (parsed === null) return undefined;
-    const rows = await queryPrepared<CodeRow>(
-      this.dataSource,
-      `SELECT credential_id, salt, hash, kdf, used_at FROM backup_codes WHERE user_id = $1 AND code_index = $2`,
-      [userId, parsed.index],
-    );
-    return rows[0];
+    return {
+      // A malformed code has no index: NULL matches no row.
+      sql: `SELECT credential_id, salt, hash, kdf, used_at FROM backup_codes WHERE user_id = $1 AND code_index = $2`,
+      params: [userId, parsed?.index ?? null],
+      decode: ([row]) =>
+        row === undefined
+          ? undefined
+          : {
+              credential_id: row.credential_id as string,
+              salt: fromJson.bytes(row.salt),
+              hash: fromJson.bytes(row.hash),
+              kdf: row.kdf as ScryptParameters,
+              used_at: row.used_at === null ? null : fromJson.date(row.used_at),
+            },
+    };
   }
 
   async check(stored: CodeRow | undefined, { proof, now }: AttemptInput): Promise<PreparedAttempt> {

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuthMethods, type IssuedOutOfBandCode, type OutOfBandChannel } from '@tessera/auth-domain';
-import { GATE, queryPrepared } from '@tessera/event-store';
-import { DATA_SOURCE } from '@tessera/platform';
-import type { DataSource } from 'typeorm';
+import { fromJson, GATE, type JoinableRead } from '@tessera/event-store';
 import { z } from 'zod';
 import { AUTH_METHODS } from '../../common/tokens';
 import { factorIdSchema } from '../../common/schemas';
@@ -32,21 +30,30 @@ abstract class OutOfBandVerifier implements MethodVerifier<CodeRow | undefined> 
   abstract readonly kind: OutOfBandChannel;
   readonly proofSchema = outOfBandProofSchema;
 
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly methods: AuthMethods,
-  ) {}
+  constructor(private readonly methods: AuthMethods) {}
 
-  async load({ userId, proof }: AttemptInput): Promise<CodeRow | undefined> {
+  read({ userId, proof }: AttemptInput): JoinableRead<CodeRow | undefined> {
     const { credentialId } = proof as z.infer<typeof outOfBandProofSchema>;
-    const [row] = await queryPrepared<CodeRow>(
-      this.dataSource,
-      `SELECT code_id, credential_id, channel, digits, salt, mac, issued_at, expires_at, consumed_at
-         FROM oob_codes WHERE user_id = $1 AND channel = $2 AND ($3::uuid IS NULL OR credential_id = $3::uuid)
-        ORDER BY issued_at DESC LIMIT 1`,
-      [userId, this.kind, credentialId ?? null],
-    );
-    return row;
+    return {
+      sql: `SELECT code_id, credential_id, channel, digits, salt, mac, issued_at, expires_at, consumed_at
+              FROM oob_codes WHERE user_id = $1 AND channel = $2 AND ($3::uuid IS NULL OR credential_id = $3::uuid)
+             ORDER BY issued_at DESC LIMIT 1`,
+      params: [userId, this.kind, credentialId ?? null],
+      decode: ([row]) =>
+        row === undefined
+          ? undefined
+          : {
+              code_id: row.code_id as string,
+              credential_id: row.credential_id as string,
+              channel: row.channel as OutOfBandChannel,
+              digits: row.digits as number,
+              salt: fromJson.bytes(row.salt),
+              mac: fromJson.bytes(row.mac),
+              issued_at: fromJson.date(row.issued_at),
+              expires_at: fromJson.date(row.expires_at),
+              consumed_at: row.consumed_at === null ? null : fromJson.date(row.consumed_at),
+            },
+    };
   }
 
   async check(row: CodeRow | undefined, { proof, now }: AttemptInput): Promise<PreparedAttempt> {
@@ -75,8 +82,8 @@ abstract class OutOfBandVerifier implements MethodVerifier<CodeRow | undefined> 
 export class EmailOtpVerifier extends OutOfBandVerifier {
   readonly method = 'email_otp' as const;
   readonly kind = 'email_otp' as const;
-  constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(AUTH_METHODS) methods: AuthMethods) {
-    super(dataSource, methods);
+  constructor(@Inject(AUTH_METHODS) methods: AuthMethods) {
+    super(methods);
   }
 }
 
@@ -84,7 +91,7 @@ export class EmailOtpVerifier extends OutOfBandVerifier {
 export class SmsOtpVerifier extends OutOfBandVerifier {
   readonly method = 'sms_otp' as const;
   readonly kind = 'sms_otp' as const;
-  constructor(@Inject(DATA_SOURCE) dataSource: DataSource, @Inject(AUTH_METHODS) methods: AuthMethods) {
-    super(dataSource, methods);
+  constructor(@Inject(AUTH_METHODS) methods: AuthMethods) {
+    super(methods);
   }
 }

@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuthMethods, type TotpEvidence } from '@tessera/auth-domain';
 import { type TotpAlgorithm } from '@tessera/contracts';
-import { GATE, queryPrepared } from '@tessera/event-store';
-import { DATA_SOURCE } from '@tessera/platform';
-import type { DataSource } from 'typeorm';
+import { GATE, type JoinableRead } from '@tessera/event-store';
 import { z } from 'zod';
 import { AUTH_METHODS } from '../../common/tokens';
 import { SecretBox } from '../../credentials/secret-box';
@@ -17,7 +15,7 @@ interface SeedRow {
   algorithm: TotpAlgorithm;
   digits: number;
   period: number;
-  last_step: string | null;
+  last_step: number | null;
 }
 
 /**
@@ -33,18 +31,17 @@ export class TotpVerifier implements MethodVerifier<SeedRow[]> {
   readonly proofSchema = totpProofSchema;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(SecretBox) private readonly box: SecretBox,
     @Inject(AUTH_METHODS) private readonly methods: AuthMethods,
   ) {}
 
-  async load({ userId }: AttemptInput): Promise<SeedRow[]> {
-    const rows = await queryPrepared<SeedRow>(
-      this.dataSource,
-      `SELECT credential_id, seed_ciphertext, algorithm, digits, period, last_step FROM totp_seeds WHERE user_id = $1 AND confirmed`,
-      [userId],
-    );
-    return rows;
+  read({ userId }: AttemptInput): JoinableRead<SeedRow[]> {
+    return {
+      sql: `SELECT credential_id, seed_ciphertext, algorithm, digits, period, last_step FROM totp_seeds WHERE user_id = $1 AND confirmed`,
+      params: [userId],
+      orderBy: 'credential_id',
+      decode: (rows) => rows as unknown as SeedRow[],
+    };
   }
 
   async check(rows: SeedRow[], { userId, proof, now }: AttemptInput): Promise<PreparedAttempt> {
@@ -55,7 +52,7 @@ export class TotpVerifier implements MethodVerifier<SeedRow[]> {
       const secret = await this.box.open(row.seed_ciphertext, userId, row.credential_id, 'totp-seed');
       try {
         const seed = { secret, algorithm: row.algorithm, digits: row.digits, period: row.period };
-        const lastAcceptedStep = row.last_step === null ? null : Number(row.last_step);
+        const lastAcceptedStep = row.last_step;
         const { evidence, commit } = await this.methods.totp.verify({ seed, lastAcceptedStep }, { code }, now);
         if (evidence.outcome !== 'malformed') wellFormed = true;
         if (evidence.outcome === 'match' && commit?.kind === 'advance_time_step') {

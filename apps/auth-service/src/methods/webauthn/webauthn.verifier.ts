@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { type AuthMethods, type StoredChallenge, webAuthnVerificationOptions } from '@tessera/auth-domain';
-import { GATE, queryPrepared, type StatementWrite } from '@tessera/event-store';
-import { CONFIG, DATA_SOURCE } from '@tessera/platform';
-import type { DataSource } from 'typeorm';
+import { fromJson, GATE, type JoinableRead, type StatementWrite } from '@tessera/event-store';
+import { CONFIG } from '@tessera/platform';
 import type { z } from 'zod';
 import { AUTH_METHODS } from '../../common/tokens';
 import type { AuthServiceConfig } from '../../config/auth-config';
@@ -20,12 +19,13 @@ interface AssertionMaterial {
 
 interface MaterialRow {
   challenge: string | null;
-  expires_at: Date | null;
-  consumed_at: Date | null;
+  expires_at: string | null;
+  consumed_at: string | null;
   credential_id: string | null;
   user_id: string | null;
   webauthn_id: string | null;
-  public_key: Buffer | null;
+  /** bytea, as JSON gives it (see fromJson). */
+  public_key: string | null;
   transports: string[] | null;
 }
 
@@ -43,28 +43,38 @@ export class WebAuthnVerifier implements MethodVerifier<AssertionMaterial> {
   readonly proofSchema = webAuthnProofSchema;
 
   constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(AUTH_METHODS) private readonly methods: AuthMethods,
     @Inject(CONFIG) private readonly config: AuthServiceConfig,
   ) {}
 
   /** The challenge and the key in one query: each side may be missing, hence the joins on one row. */
-  async load({ userId, proof }: AttemptInput): Promise<AssertionMaterial> {
+  read({ userId, proof }: AttemptInput): JoinableRead<AssertionMaterial> {
     const { challengeId, response } = proof as z.infer<typeof webAuthnProofSchema>;
-    const [row] = await queryPrepared<MaterialRow>(
-      this.dataSource,
-      `SELECT c.challenge, c.expires_at, c.consumed_at, k.credential_id, k.user_id, k.webauthn_id, k.public_key, k.transports
-         FROM (SELECT 1) AS one
-         LEFT JOIN webauthn_challenges c ON c.challenge_id = $1 AND c.user_id = $2 AND c.ceremony = 'authentication'
-         LEFT JOIN webauthn_keys k ON k.webauthn_id = $3 AND k.user_id = $2`,
-      [challengeId, userId, response.id],
-    );
     return {
-      challenge: row.challenge === null ? undefined : { challenge: row.challenge, userId, expiresAt: row.expires_at!, consumedAt: row.consumed_at },
-      key:
-        row.credential_id === null
-          ? undefined
-          : { credentialId: row.credential_id, userId: row.user_id!, webauthnId: row.webauthn_id!, publicKey: row.public_key!, transports: row.transports ?? [] },
+      sql: `SELECT c.challenge, c.expires_at, c.consumed_at, k.credential_id, k.user_id, k.webauthn_id, k.public_key, k.transports
+              FROM (SELECT 1) AS one
+              LEFT JOIN webauthn_challenges c ON c.challenge_id = $1 AND c.user_id = $2 AND c.ceremony = 'authentication'
+              LEFT JOIN webauthn_keys k ON k.webauthn_id = $3 AND k.user_id = $2`,
+      params: [challengeId, userId, response.id],
+      decode: ([row]) => {
+        const material = row as unknown as MaterialRow;
+        return {
+          challenge:
+            material.challenge === null
+              ? undefined
+              : { challenge: material.challenge, userId, expiresAt: fromJson.date(material.expires_at), consumedAt: material.consumed_at === null ? null : fromJson.date(material.consumed_at) },
+          key:
+            material.credential_id === null
+              ? undefined
+              : {
+                  credentialId: material.credential_id,
+                  userId: material.user_id!,
+                  webauthnId: material.webauthn_id!,
+                  publicKey: fromJson.bytes(material.public_key),
+                  transports: material.transports ?? [],
+                },
+        };
+      },
     };
   }
 

@@ -2,7 +2,7 @@ import type { EventMetadata } from '@tessera/contracts';
 import { type Decider, fold } from '@tessera/event-sourcing';
 import type { EntityManager } from 'typeorm';
 import { ConcurrencyError } from './errors';
-import type { AppendExtras, NewEvent, PostgresEventStore, StatementWrite, StoredEvent } from './event-store';
+import type { AppendExtras, JoinableRead, NewEvent, PostgresEventStore, StatementWrite, StoredEvent } from './event-store';
 
 export interface CommandContext {
   readonly streamId: string;
@@ -86,25 +86,38 @@ export class CommandHandler {
     streamId: string,
     manager?: EntityManager,
   ): Promise<LoadedStream<State>> {
-    const policy = this.snapshots.get(decider) as SnapshotPolicy<State> | undefined;
-    if (policy !== undefined) {
-      const { snapshot, events, version } = await this.store.readFromSnapshot(streamId, policy.codec.name, manager);
-      let base: State | undefined = snapshot === null ? decider.initialState() : undefined;
-      if (snapshot !== null) {
-        try {
-          base = policy.codec.decode(snapshot.state);
-        } catch {
-          base = undefined; // unreadable: fold the whole stream below, and the next append replaces it
-        }
-      }
-      if (base !== undefined) {
-        const from: State = base;
-        const state = (events as unknown as Event[]).reduce((current, event) => decider.evolve(current, event), from);
-        return { state, version, snapshotVersion: snapshot?.version ?? 0 };
-      }
+    const read = this.read(decider, streamId);
+    if (read !== undefined) {
+      const [loaded] = await this.store.readTogether([read], manager);
+      if (loaded !== undefined) return loaded;
     }
     const { events, version } = await this.store.readStream(streamId, manager);
     return { state: fold(decider, events as unknown as Event[]), version, snapshotVersion: 0 };
+  }
+
+  /**
+   * `load` as a read that can share one statement with others (see readTogether), for a decider with
+   * snapshots on (undefined otherwise). It decodes to undefined when the snapshot cannot be read, and
+   * the caller then calls `load`, which folds the whole stream.
+   */
+  read<Command, Event extends NewEvent, State>(decider: Decider<Command, Event, State>, streamId: string): JoinableRead<LoadedStream<State> | undefined> | undefined {
+    const policy = this.snapshots.get(decider) as SnapshotPolicy<State> | undefined;
+    if (policy === undefined) return undefined;
+    const read = this.store.snapshotRead(streamId, policy.codec.name);
+    return {
+      ...read,
+      decode: (rows) => {
+        const { snapshot, events, version } = read.decode(rows);
+        let base: State | undefined;
+        try {
+          base = snapshot === null ? decider.initialState() : policy.codec.decode(snapshot.state);
+        } catch {
+          return undefined; // unreadable: the caller folds the whole stream, and the next append replaces it
+        }
+        const state = (events as unknown as Event[]).reduce((current, event) => decider.evolve(current, event), base);
+        return { state, version, snapshotVersion: snapshot?.version ?? 0 };
+      },
+    };
   }
 
   async handle<Command, Event extends NewEvent, State>(

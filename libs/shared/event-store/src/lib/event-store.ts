@@ -76,11 +76,6 @@ export interface AppendExtras {
   readonly snapshot?: SnapshotRecord;
 }
 
-interface SnapshotRow {
-  snapshot_version: number | null;
-  snapshot_state: unknown;
-}
-
 interface EventRow {
   global_position: string;
   stream_id: string;
@@ -144,6 +139,94 @@ export function queryPrepared<Row = Record<string, unknown>>(dataSource: DataSou
   return preparedQuery<Row>(dataSource.manager, statementName(text), text, [...values]);
 }
 
+/** A stream's snapshot (`snapshot_version` set) and its events after it ($1 stream, $2 codec). */
+const SNAPSHOT_AND_EVENTS_SQL = `WITH snapshot AS (SELECT version, state FROM stream_snapshots WHERE stream_id = $1 AND codec = $2)
+  SELECT NULL::int AS snapshot_version, NULL::jsonb AS snapshot_state, ${EVENT_COLUMNS}
+    FROM events WHERE stream_id = $1 AND stream_version > coalesce((SELECT version FROM snapshot), 0)
+  UNION ALL
+  SELECT version, state, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM snapshot`;
+
+/** What `readFromSnapshot` answers. */
+export interface SnapshotAndEvents {
+  readonly snapshot: { readonly version: number; readonly state: unknown } | null;
+  readonly events: StoredEvent[];
+  readonly version: number;
+}
+
+/**
+ * A read that can share one statement with others (`readTogether`), so that a hot path — a
+ * verification reads the client address's failures, the method's material and the account — pays one
+ * round trip and one connection instead of three. Its SQL is a constant SELECT of the code that numbers
+ * its own parameters from $1. Its rows reach `decode` as JSON (PostgreSQL's `json_agg`): timestamps as
+ * ISO-8601 strings, bytea as `\x…` hex, bigint as numbers — `fromJson` turns them back.
+ */
+export interface JoinableRead<T> {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+  /** A column of the rows that orders them: an aggregate keeps no order of its own unless told. */
+  readonly orderBy?: string;
+  decode(rows: readonly Record<string, unknown>[]): T;
+}
+
+/** Turns the JSON form of PostgreSQL values (see JoinableRead) back into what node-postgres would give. */
+export const fromJson = {
+  date: (value: unknown): Date => new Date(value as string),
+  bytes: (value: unknown): Buffer => Buffer.from((value as string).slice(2), 'hex'),
+} as const;
+
+interface CombinedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/**
+ * The combined statements made so far, in a trie keyed by each read's text and order column (constants of
+ * the code, whose string hashes V8 keeps), so that a hot path neither rebuilds nor rehashes its statement.
+ */
+interface TrieNode {
+  statement?: CombinedStatement;
+  readonly next: Map<string, Map<string, TrieNode>>;
+}
+const combined: TrieNode = { next: new Map() };
+
+function combinedStatement(reads: readonly JoinableRead<unknown>[]): CombinedStatement {
+  let node = combined;
+  for (const read of reads) {
+    let byOrder = node.next.get(read.sql);
+    if (byOrder === undefined) node.next.set(read.sql, (byOrder = new Map()));
+    let child = byOrder.get(read.orderBy ?? '');
+    if (child === undefined) byOrder.set(read.orderBy ?? '', (child = { next: new Map() }));
+    node = child;
+  }
+  if (node.statement !== undefined) return node.statement;
+  let offset = 0;
+  const columns = reads.map((read, index) => {
+    const sql = renumber(read.sql, offset);
+    offset += read.params.length;
+    const order = read.orderBy === undefined ? '' : ` ORDER BY r.${read.orderBy}`;
+    return `(SELECT coalesce(json_agg(r${order}), '[]'::json) FROM (${sql}) AS r) AS read${index}`;
+  });
+  const text = `SELECT ${columns.join(', ')}`;
+  node.statement = { name: statementName(text), text };
+  return node.statement;
+}
+
+/**
+ * Runs the reads as one prepared statement — `SELECT (SELECT json_agg(r ORDER BY …) FROM (<read>) r), …`
+ * — so they share a round trip, a connection and a database snapshot. The statement text is made only
+ * of the reads' constant texts, so it is prepared once per combination.
+ */
+export async function readTogether<T extends readonly unknown[]>(
+  manager: EntityManager,
+  reads: { readonly [K in keyof T]: JoinableRead<T[K]> },
+): Promise<T> {
+  const list = reads as readonly JoinableRead<unknown>[];
+  const { name, text } = combinedStatement(list);
+  const params = list.flatMap((read) => read.params);
+  const [row] = await preparedQuery<Record<string, Record<string, unknown>[]>>(manager, name, text, params);
+  return list.map((read, index) => read.decode(row[`read${index}`])) as unknown as T;
+}
+
 /**
  * An append-only PostgreSQL event store (schema: EventStoreSchema migration). Every event is checked
  * against its contract before it is stored, so nothing that breaks the contract — an extra field
@@ -170,27 +253,32 @@ export class PostgresEventStore {
    * The snapshot of the stream written under `codec` (if any) and the events after it, read in one
    * statement so both come from the same database snapshot.
    */
-  async readFromSnapshot(
-    streamId: string,
-    codec: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<{ snapshot: { version: number; state: unknown } | null; events: StoredEvent[]; version: number }> {
-    const rows = await preparedQuery<EventRow & SnapshotRow>(
-      manager,
-      'tessera.read-from-snapshot',
-      `WITH snapshot AS (SELECT version, state FROM stream_snapshots WHERE stream_id = $1 AND codec = $2)
-       SELECT NULL::int AS snapshot_version, NULL::jsonb AS snapshot_state, ${EVENT_COLUMNS}
-         FROM events WHERE stream_id = $1 AND stream_version > coalesce((SELECT version FROM snapshot), 0)
-       UNION ALL
-       SELECT version, state, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM snapshot
-       ORDER BY stream_version NULLS FIRST`,
-      [streamId, codec],
-    );
-    const head = rows[0]?.snapshot_version != null ? rows[0] : undefined;
-    const snapshot = head ? { version: head.snapshot_version as number, state: head.snapshot_state } : null;
-    const events = (head ? rows.slice(1) : rows).map((row) => this.registry.upcast(toStoredEvent(row)) as StoredEvent);
-    const version = events.length > 0 ? events[events.length - 1].streamVersion : (snapshot?.version ?? 0);
-    return { snapshot, events, version };
+  async readFromSnapshot(streamId: string, codec: string, manager: EntityManager = this.dataSource.manager): Promise<SnapshotAndEvents> {
+    const [read] = await readTogether(manager, [this.snapshotRead(streamId, codec)]);
+    return read;
+  }
+
+  /** `readFromSnapshot` as a read that can share its statement with others (readTogether). */
+  snapshotRead(streamId: string, codec: string): JoinableRead<SnapshotAndEvents> {
+    return {
+      sql: SNAPSHOT_AND_EVENTS_SQL,
+      params: [streamId, codec],
+      orderBy: 'stream_version',
+      decode: (rows) => {
+        const head = rows.find((row) => row.snapshot_version !== null);
+        const snapshot = head ? { version: head.snapshot_version as number, state: head.snapshot_state } : null;
+        const events = rows
+          .filter((row) => row.snapshot_version === null)
+          .map((row) => this.registry.upcast(toStoredEvent({ ...(row as unknown as EventRow), occurred_at: fromJson.date(row.occurred_at) })) as StoredEvent);
+        const version = events.length > 0 ? events[events.length - 1].streamVersion : (snapshot?.version ?? 0);
+        return { snapshot, events, version };
+      },
+    };
+  }
+
+  /** Several reads in one statement: one round trip, one connection, one database snapshot. */
+  readTogether<T extends readonly unknown[]>(reads: { readonly [K in keyof T]: JoinableRead<T[K]> }, manager: EntityManager = this.dataSource.manager): Promise<T> {
+    return readTogether(manager, reads);
   }
 
   /** Checks events against their contracts (the store does it again on append); returns the data as it will be stored. */
