@@ -5,6 +5,9 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 
+/** How long a stop waits for a start still connecting (kafkajs retries a connection for about that long). */
+const STOP_WAIT_MS = 30_000;
+
 /** The topic and partition a batch of events was read from (e.g. for a consumer that records its source). */
 export interface ConsumedFrom {
   readonly topic: string;
@@ -62,6 +65,8 @@ type Verdict = { kind: 'event'; event: EventEnvelope } | { kind: 'dead'; reason:
 export class IdempotentConsumer {
   private consumer?: Consumer;
   private producer?: Producer;
+  private starting?: Promise<void>;
+  private stopping = false;
   private readonly processed?: Counter<'group' | 'outcome'>;
   private readonly lag?: Gauge<'group' | 'topic' | 'partition'>;
 
@@ -73,21 +78,39 @@ export class IdempotentConsumer {
     }
   }
 
-  async start(): Promise<void> {
+  /** Connects, subscribes and runs; a `stop` that comes while this is under way ends it at the next step. */
+  start(): Promise<void> {
+    this.starting = this.connectAndRun();
+    return this.starting;
+  }
+
+  private async connectAndRun(): Promise<void> {
     const { kafka, groupId, topics } = this.options;
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
+    if (this.stopping) return;
     this.consumer = kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, allowAutoTopicCreation: false });
     await this.consumer.connect();
+    if (this.stopping) return;
     await this.consumer.subscribe({ topics: [...topics], fromBeginning: this.options.fromBeginning ?? true });
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       this.lag?.set({ group: groupId, topic: payload.topic, partition: String(payload.partition) }, Number(payload.offsetLagLow));
     });
+    if (this.stopping) return;
     await this.consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3, eachBatch: (batch) => this.onBatch(batch) });
   }
 
-  /** Leaves the group cleanly (offsets of finished batches are already committed). */
+  /**
+   * Leaves the group cleanly (offsets of finished batches are already committed). A start still
+   * connecting is waited for (at most STOP_WAIT_MS), so that no connection outlives the service.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.starting) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.starting.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
     await this.consumer?.disconnect();
     await this.producer?.disconnect();
     this.consumer = undefined;
