@@ -100,6 +100,10 @@ describe('recovery workflow (time-skipping)', () => {
         'recovery-factors-revoked',
         'recovery-completed',
       ]);
+      // S22: both cooling-off notices tell the user when the recovery completes unless cancelled.
+      for (const notice of ['recovery-cooling-off-started', 'recovery-completes-soon']) {
+        expect(world.notifier.notices.find((sent) => sent.notice === notice)?.endsAt?.toISOString()).toBe(cooling.coolingOffEndsAt);
+      }
       const description = await r.handle.describe();
       expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.state)).toBe('completed');
     });

@@ -78,9 +78,9 @@ export class FakeDevices implements DevicesPort {
 }
 
 export class FakeNotifier implements UserNotifierPort {
-  readonly notices: { userId: string; notice: string; idempotencyKey: string }[] = [];
+  readonly notices: { userId: string; notice: string; idempotencyKey: string; endsAt: Date | null }[] = [];
   async notify(input: Parameters<UserNotifierPort['notify']>[0]) {
-    this.notices.push({ userId: input.userId, notice: input.notice, idempotencyKey: input.idempotencyKey });
+    this.notices.push({ userId: input.userId, notice: input.notice, idempotencyKey: input.idempotencyKey, endsAt: input.endsAt });
   }
   sent(userId?: string): string[] {
     return this.notices.filter((notice) => userId === undefined || notice.userId === userId).map((notice) => notice.notice);

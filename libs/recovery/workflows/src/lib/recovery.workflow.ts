@@ -227,7 +227,9 @@ export async function recoveryWorkflow(input: RecoveryWorkflowInput): Promise<Re
       await once('drill:pass-issued', () => getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(drillPassIssuedSignal, { recoveryId: input.recoveryId, passId }));
     }
     const notice = NOTICE_OF[status];
-    if (notice !== undefined) await once(`notice:${notice}`, () => notify(notice, `notice:${notice}`));
+    // The cooling-off notice says when the recovery completes unless cancelled: the user's deadline to act.
+    const endsAt = status === 'cooling-off' ? reached.coolingOffEndsAt : null;
+    if (notice !== undefined) await once(`notice:${notice}`, () => notify(notice, `notice:${notice}`, endsAt));
   }
 
   function notify(notice: RecoveryNotice, key: string, at: string | null = null): Promise<void> {
