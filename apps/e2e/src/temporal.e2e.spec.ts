@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { type TestService, eventually, startTestService, testInfra, uniqueName } from '@tessera/testing';
 import { AuthServiceDefinition, type authServiceConfigSchema } from '../../auth-service/src/service';
 import { RecoveryOrchestratorDefinition, type recoveryOrchestratorConfigSchema } from '../../recovery-orchestrator/src/service';
+import { temporalDataConverter } from '../../recovery-orchestrator/src/temporal/payload-codec';
 
 /**
  * A recovery runs as a workflow on the real Temporal dev server through the orchestrator's own worker,
@@ -46,7 +47,8 @@ describe("Temporal: the recovery-orchestrator's worker on the real dev server", 
     const infra = testInfra();
     const connection = await Connection.connect({ address: `127.0.0.1:${infra.temporalPort}` });
     try {
-      const client = new Client({ connection, namespace: infra.temporalNamespace });
+      // The orchestrator seals its payloads (memo included, S32); reading them takes its converter.
+      const client = new Client({ connection, namespace: infra.temporalNamespace, dataConverter: temporalDataConverter(orchestrator.service.resources.config) });
       await eventually(async () => {
         for await (const workflow of client.workflow.list({ query: `TesseraUserId = '${userId}'` })) {
           if (workflow.type === 'recoveryWorkflow' && workflow.status.name === 'RUNNING') return true;

@@ -47,6 +47,7 @@ export const recoveryOrchestratorConfigSchema = baseConfigSchema.extend({
   PUSH_WEBHOOK_SECRET: optionalText,
   RECOVERY_CONTACTS_JSON: optionalText.describe('{"<userId>":[{"kind":"email","address":"…"}]}: where users are notified'),
   CANCEL_LINK_KEYS: optionalText.describe('"kid:base64key,…" HMAC keys of "this wasn\'t me" links; the first signs (required in production)'),
+  TEMPORAL_PAYLOAD_KEYS: optionalText.describe('"kid:base64key,…" AES-256 keys sealing Temporal payloads; the first encrypts, all decrypt (required in production)'),
   CANCEL_LINK_BASE_URL: z.string().default('http://127.0.0.1:3103/recover/cancel').describe('the page that receives "this wasn\'t me" links'),
   CANCEL_LINK_LIFETIME: duration('14d'),
   DRILL_USER_ID: optionalText.describe('the synthetic test account recovery drills recover'),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { type TestService, startTestService, uniqueName } from '@tessera/testing';
 import { RecoveryOrchestratorDefinition, type recoveryOrchestratorConfigSchema } from '../service';
+import { temporalDataConverter } from '../temporal/payload-codec';
 import { DrillRunnerService } from './drill-runner.service';
 
 let svc: TestService<typeof recoveryOrchestratorConfigSchema>;
@@ -19,7 +20,11 @@ beforeAll(async () => {
       DRILL_SCHEDULE_ID: scheduleId,
     },
   });
-  temporal = new Client({ connection: await Connection.connect({ address: svc.service.resources.config.TEMPORAL_ADDRESS }), namespace: svc.service.resources.config.TEMPORAL_NAMESPACE });
+  temporal = new Client({
+    connection: await Connection.connect({ address: svc.service.resources.config.TEMPORAL_ADDRESS }),
+    namespace: svc.service.resources.config.TEMPORAL_NAMESPACE,
+    dataConverter: temporalDataConverter(svc.service.resources.config),
+  });
 }, 120_000);
 afterAll(async () => {
   await temporal?.schedule.getHandle(scheduleId).delete().catch(() => undefined);

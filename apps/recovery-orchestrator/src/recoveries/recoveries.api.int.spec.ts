@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { RecoveryOrchestratorDefinition, type recoveryOrchestratorConfigSchema } from '../service';
 import { startFakeAuthServer, type FakeAuthServer } from '../testing/fake-auth-grpc.server';
 import { until } from '../testing/workflow-env';
+import { temporalDataConverter } from '../temporal/payload-codec';
 import { CancelLinks } from './cancel-links';
 
 let svc: TestService<typeof recoveryOrchestratorConfigSchema>;
@@ -48,7 +49,7 @@ beforeAll(async () => {
       ONCALL_WEBHOOK_SECRET: 'a-test-webhook-secret-of-at-least-32-bytes',
     },
   });
-  temporal = new Client({ connection: await Connection.connect({ address: svc.service.resources.config.TEMPORAL_ADDRESS }), namespace: svc.service.resources.config.TEMPORAL_NAMESPACE });
+  temporal = new Client({ connection: await Connection.connect({ address: svc.service.resources.config.TEMPORAL_ADDRESS }), namespace: svc.service.resources.config.TEMPORAL_NAMESPACE, dataConverter: temporalDataConverter(svc.service.resources.config) });
 }, 120_000);
 
 afterAll(async () => {
@@ -111,6 +112,34 @@ describe('starting a recovery', () => {
     expect(first.status).toBe(202);
     expect(again.status).toBe(202);
     expect(again.body).toEqual(first.body);
+    expect(await recoveryCount(userId)).toBe(1);
+  });
+
+  it('S27: a self-service start replayed with its Idempotency-Key answers exactly what the first call did (202, same body), whether the start began a recovery or was refused', async () => {
+    const userId = newUser();
+    const start = async (key: string) =>
+      svc.request('POST', '/v1/recoveries', { token: await as(userId), body: { userId, reason: 'I lost my phone' }, headers: { 'idempotency-key': key } });
+    const began = `self-${randomUUID()}`;
+    const firstBegan = await start(began);
+    const replayBegan = await start(began);
+    // A second request while the first recovery runs is refused inside, and must look the same from outside.
+    const refused = `self-${randomUUID()}`;
+    const firstRefused = await start(refused);
+    const replayRefused = await start(refused);
+    expect([firstBegan.status, replayBegan.status, firstRefused.status, replayRefused.status]).toEqual([202, 202, 202, 202]);
+    expect(replayBegan.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayRefused.headers.get('idempotent-replayed')).toBe('true');
+    for (const answer of [replayBegan, firstRefused, replayRefused]) expect(answer.body).toEqual(firstBegan.body);
+    expect(await recoveryCount(userId)).toBe(1);
+  });
+
+  it('a staff start replayed with its Idempotency-Key answers 201 with the same recovery, and starts nothing more', async () => {
+    const userId = newUser();
+    const headers = { 'idempotency-key': `staff-${randomUUID()}` };
+    const first = await svc.request('POST', '/v1/recoveries', { token: await helpdesk(), body: startBody(userId), headers });
+    const replay = await svc.request('POST', '/v1/recoveries', { token: await helpdesk(), body: startBody(userId), headers });
+    expect([first.status, replay.status]).toEqual([201, 201]);
+    expect(replay.body).toEqual(first.body);
     expect(await recoveryCount(userId)).toBe(1);
   });
 

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { testInfra } from '@tessera/testing';
 import { fakeActivities } from '../testing/fake-ports';
 import { InMemoryLedger } from '../testing/in-memory-ledger';
-import { runWorker, timeSkippingEnvironment, until } from '../testing/workflow-env';
+import { runWorker, terminateWhenIdle, timeSkippingEnvironment, until } from '../testing/workflow-env';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -226,7 +226,7 @@ describe('rejections', () => {
       const r = await begin(ledger, taskQueue);
       expect(await refusal(r.handle.executeUpdate(recordEvidenceUpdate, { args: [{ actor: HELPDESK, correlationId: 't', verifier: { kind: 'idv-webhook', reference: 'nope' } }] }))).toBe('idv_check_unknown');
       expect((await r.state())?.status).toBe('awaiting-evidence');
-      await r.handle.terminate('test over');
+      await terminateWhenIdle(r.handle);
     });
   });
 });
@@ -246,7 +246,7 @@ describe('S25 approvals', () => {
       await vote('officer-1');
       expect(await refusal(vote('officer-1'))).toBe('duplicate_vote');
       expect(await r.state()).toMatchObject({ status: 'awaiting-approval', approvals: 1 });
-      await r.handle.terminate('test over');
+      await terminateWhenIdle(r.handle);
     });
   });
 
@@ -259,7 +259,7 @@ describe('S25 approvals', () => {
       const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => r.approve(1)));
       expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
       expect(await r.state()).toMatchObject({ approvals: 1, status: 'awaiting-approval' });
-      await r.handle.terminate('test over');
+      await terminateWhenIdle(r.handle);
     });
   });
 
@@ -274,7 +274,7 @@ describe('S25 approvals', () => {
       const parallel = await Promise.allSettled(Array.from({ length: 10 }, () => r.step(auth, { type: 'RedeemTemporaryAccessPass', passId: issued.passId! })));
       expect(parallel.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
       expect(await refusal(r.step(auth, { type: 'RedeemTemporaryAccessPass', passId: issued.passId! }))).toBe('pass_already_used');
-      await r.handle.terminate('test over');
+      await terminateWhenIdle(r.handle);
     });
     await runWorker(env, activities, async (taskQueue) => {
       const r = await begin(ledger, taskQueue);
@@ -365,7 +365,7 @@ describe('cancellation: a cancel that arrives before completion always wins', ()
       expect(await refusal(r.step({ kind: 'user', id: r.userId }, stepUp(r.userId, new Date((await env.currentTimeMs()) - HOUR))))).toBe('step_up_stale');
       expect(await refusal(r.step({ kind: 'user', id: 'someone-else' }, stepUp('someone-else', await now())))).toBe('step_up_not_subject');
       expect((await r.state())?.status).toBe('cooling-off');
-      await r.handle.terminate('test over');
+      await terminateWhenIdle(r.handle);
     });
   });
 });

@@ -1,11 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { CONFIG, LOGGER, Readiness } from '@tessera/platform';
 import { type RecoveryActivities, RECOVERY_WORKFLOWS_PATH } from '@tessera/recovery-workflows';
 import type { Logger } from 'pino';
 import type { RecoveryOrchestratorConfig } from '../service';
-import { RECOVERY_ACTIVITIES, TEMPORAL_CLIENT } from './temporal.tokens';
+import { RECOVERY_ACTIVITIES, TEMPORAL_CLIENT, TEMPORAL_DATA_CONVERTER } from './temporal.tokens';
 
 let runtimeInstalled = false;
 
@@ -42,6 +43,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
     @Inject(Readiness) private readonly readiness: Readiness,
     @Inject(TEMPORAL_CLIENT) private readonly client: Client,
     @Inject(RECOVERY_ACTIVITIES) private readonly activities: RecoveryActivities,
+    @Inject(TEMPORAL_DATA_CONVERTER) private readonly dataConverter: DataConverter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -54,6 +56,7 @@ export class TemporalWorkerService implements OnApplicationBootstrap, OnApplicat
       taskQueue: this.config.TEMPORAL_TASK_QUEUE,
       workflowsPath: RECOVERY_WORKFLOWS_PATH,
       activities: this.activities,
+      dataConverter: this.dataConverter,
       shutdownGraceTime: '10s',
     });
     this.running = this.worker.run().catch((error: unknown) => this.logger.error({ err: error }, 'temporal worker stopped with an error'));

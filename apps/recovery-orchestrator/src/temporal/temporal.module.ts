@@ -1,11 +1,13 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { CONFIG, LOGGER } from '@tessera/platform';
 import type { Logger } from 'pino';
 import type { RecoveryOrchestratorConfig } from '../service';
-import { TEMPORAL_CLIENT } from './temporal.tokens';
+import { temporalDataConverter } from './payload-codec';
+import { TEMPORAL_CLIENT, TEMPORAL_DATA_CONVERTER } from './temporal.tokens';
 
-/** The Temporal client of the service (start, update, query, schedules). */
+/** The Temporal client of the service (start, update, query, schedules), sealing every payload (S32). */
 @Global()
 @Module({})
 export class TemporalModule {
@@ -13,14 +15,15 @@ export class TemporalModule {
     return {
       module: TemporalModule,
       providers: [
+        { provide: TEMPORAL_DATA_CONVERTER, inject: [CONFIG], useFactory: (config: RecoveryOrchestratorConfig) => temporalDataConverter(config) },
         {
           provide: TEMPORAL_CLIENT,
-          inject: [CONFIG, LOGGER],
-          useFactory: async (config: RecoveryOrchestratorConfig, _logger: Logger) =>
-            new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE }),
+          inject: [CONFIG, LOGGER, TEMPORAL_DATA_CONVERTER],
+          useFactory: async (config: RecoveryOrchestratorConfig, _logger: Logger, dataConverter: DataConverter) =>
+            new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
         },
       ],
-      exports: [TEMPORAL_CLIENT],
+      exports: [TEMPORAL_CLIENT, TEMPORAL_DATA_CONVERTER],
     };
   }
 }

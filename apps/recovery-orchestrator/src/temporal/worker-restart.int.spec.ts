@@ -7,6 +7,7 @@ import { testInfra, uniqueName } from '@tessera/testing';
 import { fakeActivities } from '../testing/fake-ports';
 import { InMemoryLedger } from '../testing/in-memory-ledger';
 import { quietTemporalLogs, until, workflowBundle } from '../testing/workflow-env';
+import { temporalDataConverter } from './payload-codec';
 
 /**
  * R3 on the real Temporal dev server: the worker is stopped during the cooling-off, the cooling-off
@@ -30,12 +31,14 @@ const FAST: RecoveryPolicy = {
 };
 
 const infra = testInfra();
+// The service's own converter: the workflow's payloads are sealed across the restart as in production (S32).
+const dataConverter = temporalDataConverter({ TESSERA_ENV: 'test' });
 let client: Client;
 let native: NativeConnection;
 
 beforeAll(async () => {
   quietTemporalLogs();
-  client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${infra.temporalPort}` }), namespace: infra.temporalNamespace });
+  client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${infra.temporalPort}` }), namespace: infra.temporalNamespace, dataConverter });
   native = await NativeConnection.connect({ address: `127.0.0.1:${infra.temporalPort}` });
 }, 60_000);
 afterAll(async () => {
@@ -47,7 +50,7 @@ it('R3: a worker stopped during the cooling-off; the cooling-off ends with no wo
   const ledger = new InMemoryLedger(new Map([[FAST.policyVersion, FAST]]));
   const { activities, world } = fakeActivities(ledger);
   const taskQueue = uniqueName('recovery-r3');
-  const newWorker = async () => Worker.create({ connection: native, namespace: infra.temporalNamespace, taskQueue, workflowBundle: await workflowBundle(), activities });
+  const newWorker = async () => Worker.create({ connection: native, namespace: infra.temporalNamespace, taskQueue, workflowBundle: await workflowBundle(), activities, dataConverter });
 
   const userId = `user-${randomUUID().slice(0, 8)}`;
   const recoveryId = randomUUID();

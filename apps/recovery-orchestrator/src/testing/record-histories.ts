@@ -70,7 +70,8 @@ async function main(): Promise<void> {
       return { handle, userId, recoveryId, step, attest, approve };
     };
 
-    // 0. A drill (first: it needs the time-skipping server to itself), end to end.
+    // 0. A drill, end to end. First: the steps below skip days, and a drill starts its recovery as a child
+    //    workflow, after which this server skips time no more (time-skipping-repro/repro.ts); so does 4.
     const drill = await env.client.workflow.start('drillWorkflow', { taskQueue, workflowId: `drill-${randomUUID()}`, args: [{ drillId: randomUUID() }] });
     await drill.result();
     await save('drill-succeeded', drill.workflowId);

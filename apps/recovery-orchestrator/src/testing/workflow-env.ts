@@ -1,6 +1,8 @@
 // Test support: the time-skipping test server with the search attributes on-call uses, and a worker
 // per test on its own task queue running the real workflows and activities over fakes.
 import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { RECOVERY_WORKFLOWS_PATH, type RecoveryActivities } from '@tessera/recovery-workflows';
@@ -41,6 +43,20 @@ export async function timeSkippingEnvironment(testServer: string): Promise<TestW
   return env;
 }
 
+/**
+ * Runs `body` on a time-skipping server of its own, torn down after. For a test whose workflow starts
+ * an abandoned child (a recovery opening its incident): the server never skips time again after one
+ * (testing/time-skipping-repro/repro.ts), so sharing it would make every later test wait in real time.
+ */
+export async function withOwnTimeSkippingServer<T>(testServer: string, body: (env: TestWorkflowEnvironment) => Promise<T>): Promise<T> {
+  const own = await timeSkippingEnvironment(testServer);
+  try {
+    return await body(own);
+  } finally {
+    await own.teardown();
+  }
+}
+
 export async function registerSearchAttributes(env: TestWorkflowEnvironment, namespace = env.namespace ?? 'default'): Promise<void> {
   await env.connection.operatorService.addSearchAttributes({
     namespace,
@@ -59,4 +75,29 @@ export async function runWorker<T>(env: TestWorkflowEnvironment, activities: Rec
   const taskQueue = `recovery-test-${randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', taskQueue, workflowBundle: await workflowBundle(), activities });
   return worker.runUntil(body(taskQueue));
+}
+
+const { EventType } = temporal.api.enums.v1;
+const WORKFLOW_TASK_CLOSED = [EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT];
+const ACTIVITY_CLOSED = [
+  EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+];
+
+/**
+ * Ends a run a test leaves waiting, once nothing of it is in flight. The time-skipping server never
+ * releases the time-skipping lock of a workflow or activity task that was in flight when its run was
+ * terminated, and every later test on that server then waits in real time
+ * (testing/time-skipping-repro/repro.ts reproduces it).
+ */
+export async function terminateWhenIdle(handle: WorkflowHandle, reason = 'test over'): Promise<void> {
+  await until(async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const count = (types: readonly number[]) => events.filter((event) => types.includes(event.eventType ?? 0)).length;
+    if (count([EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]) !== count(WORKFLOW_TASK_CLOSED)) throw new Error('a workflow task is in flight');
+    if (count([EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]) !== count(ACTIVITY_CLOSED)) throw new Error('an activity is in flight');
+  });
+  await handle.terminate(reason);
 }

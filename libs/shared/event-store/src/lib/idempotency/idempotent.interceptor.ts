@@ -35,7 +35,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const fingerprint = requestFingerprint(request.method, request.route?.path ?? request.path, request.params, request.body ?? null);
     return from(
       this.store
-        .run(caller, key, fingerprint, async () => ({ status, body: await lastValueFrom(next.handle(), { defaultValue: undefined }), secret: options.secretResponse }))
+        .run(caller, key, fingerprint, async () => {
+          const body = await lastValueFrom(next.handle(), { defaultValue: undefined });
+          // The status the handler answered with: one that sets it itself (e.g. 202 instead of 201,
+          // through `@Res({ passthrough: true })`) must be replayed with it, not with the route default.
+          return { status: response.statusCode || status, body, secret: options.secretResponse };
+        })
         .then((result) => {
           if (result.replayed) {
             response.status(result.status);
