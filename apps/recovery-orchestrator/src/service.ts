@@ -8,6 +8,7 @@ import { DRILL_SCHEDULE_ID, RECOVERY_TASK_QUEUE } from '@tessera/recovery-workfl
 import { z } from 'zod';
 import { RecoveryGrpcController } from './grpc/recovery-grpc.controller';
 import { IncidentsController } from './incidents/incidents.controller';
+import { AuthLinkConsumer } from './auth-events/auth-link.consumer';
 import { RecoverySchema1732900000000 } from './persistence/recovery-schema.migration';
 import { RecoveryReadModelProjection } from './persistence/recovery-read-model.projection';
 import { RecoveryWorkModule } from './recovery-work.module';
@@ -31,6 +32,13 @@ export const recoveryOrchestratorConfigSchema = baseConfigSchema.extend({
   AUTH_GRPC_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').default('127.0.0.1:4101').describe("host:port of auth-service's gRPC API"),
   AUTH_GRPC_TOKEN: optionalText.describe('bearer token the orchestrator presents to auth-service (or AUTH_SERVICE_TOKEN_FILE)'),
   AUTH_SERVICE_TOKEN_FILE: optionalText.describe("file holding this service's own bearer token for calls to the other services"),
+  // Settings so that tests can consume on a group of their own (as device-registry's of the same names).
+  AUTH_EVENTS_TOPIC: z.string().min(1).max(249).default(TOPICS.auth).describe("topic of auth-service's events it consumes"),
+  AUTH_EVENTS_CONSUMER: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{0,99}$/)
+    .default('auth-link')
+    .describe("name of its consumer of auth-service's events (group recovery-orchestrator.<name>): passes redeemed, factors bound in a recovery"),
   ONCALL_WEBHOOK_URL: optionalText.describe('signed webhook that pages on-call'),
   ONCALL_WEBHOOK_SECRET: optionalText.describe('its HMAC secret (at least 32 bytes)'),
   IDV_WEBHOOK_URL: optionalText.describe('identity-verification provider, asked through a signed webhook'),
@@ -73,15 +81,22 @@ export function notificationChannels(config: RecoveryOrchestratorConfig): Notifi
 
 @Module({})
 export class RecoveryOrchestratorModule {
-  static register(resources: PlatformResources): DynamicModule {
+  static register(resources: PlatformResources<RecoveryOrchestratorConfig>): DynamicModule {
+    const config = resources.config;
     return {
       module: RecoveryOrchestratorModule,
       imports: [
         PlatformModule.register(resources),
-        EventSourcingModule.forService({ topic: TOPICS.recovery, registry: tesseraEventRegistry(), projections: [RecoveryReadModelProjection] }),
+        EventSourcingModule.forService({
+          topic: TOPICS.recovery,
+          registry: tesseraEventRegistry(),
+          projections: [RecoveryReadModelProjection],
+          consumers: [{ name: config.AUTH_EVENTS_CONSUMER, topics: [config.AUTH_EVENTS_TOPIC], handler: AuthLinkConsumer }],
+        }),
         RecoveryWorkModule.register(),
       ],
       controllers: [IncidentsController, RecoveryGrpcController],
+      providers: [AuthLinkConsumer],
     };
   }
 }

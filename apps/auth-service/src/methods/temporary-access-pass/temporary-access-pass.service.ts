@@ -11,6 +11,7 @@ import {
 import type { Actor } from '@tessera/contracts';
 import { constantTimeEqual } from '@tessera/crypto';
 import { DomainError } from '@tessera/event-sourcing';
+import { AppendGuardFailed, GATE } from '@tessera/event-store';
 import { ApiError, DATA_SOURCE } from '@tessera/platform';
 import { uuidv7 } from '@tessera/util';
 import type { DataSource } from 'typeorm';
@@ -42,6 +43,8 @@ interface PassRow {
  * straight to the user (only the id comes back, S32), stored as an HMAC, single use, good only for
  * enrolling (the step-up assertion it yields carries the recovery, and the decider accepts it only
  * for binding). Issuing one resets the S8 lock: a completed recovery is one of its three exits.
+ * Redeeming one is recorded on the user's stream (`TemporaryAccessPassConsumed`, through the outbox):
+ * the recovery-orchestrator moves the recovery on from it, and a factor bound with the pass names it.
  */
 @Injectable()
 export class TemporaryAccessPassService {
@@ -106,10 +109,7 @@ export class TemporaryAccessPassService {
       : [];
     const match = rows.find((row) => constantTimeEqual(this.mac(code, row.salt), row.mac));
     const outcome = !isNumericCode(code, PASS_DIGITS) ? 'malformed' : match === undefined ? 'no_match' : match.expires_at.getTime() <= now.getTime() ? 'expired' : 'match';
-    if (outcome === 'match') {
-      const consumed = await changedRows(this.dataSource.manager, `UPDATE temporary_access_passes SET used_at = $2 WHERE pass_id = $1 AND used_at IS NULL AND revoked_at IS NULL`, [match!.pass_id, now]);
-      if (consumed === 1) return { recoveryId: match!.recovery_id, expiresAt: match!.expires_at };
-    }
+    if (outcome === 'match' && (await this.consume(userId, match!, actor, now))) return { recoveryId: match!.recovery_id, expiresAt: match!.expires_at };
     const reason = outcome === 'match' ? 'already_used' : outcome;
     await this.accounts.execute(
       { type: 'RecordVerification', userId, now, credentialId: null, evidence: { kind: 'tap', outcome: reason }, policy },
@@ -117,6 +117,29 @@ export class TemporaryAccessPassService {
       { writes: () => this.addresses.failureWrites(clientAddress, now) },
     );
     throw new ApiError(422, 'verification_failed', `The temporary access pass was not accepted (${reason}).`);
+  }
+
+  /**
+   * Spends the pass and records it in one statement: the row's conditional update is the append's guard,
+   * so the pass is used if and only if `TemporaryAccessPassConsumed` is stored (and then published, R1).
+   * False when a concurrent redemption spent it first (S25: twenty at once, one success).
+   */
+  private async consume(userId: string, row: PassRow, actor: Actor, now: Date): Promise<boolean> {
+    try {
+      await this.accounts.execute({ type: 'ConsumeTemporaryAccessPass', userId, now, passId: row.pass_id, recoveryId: row.recovery_id }, actor, {
+        writes: () => [
+          {
+            sql: `UPDATE temporary_access_passes SET used_at = $2 WHERE pass_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND ${GATE}`,
+            params: [row.pass_id, now],
+            guard: true,
+          },
+        ],
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof AppendGuardFailed || (error instanceof DomainError && error.code === 'tap_already_used')) return false;
+      throw error;
+    }
   }
 
   private mac(pass: string, salt: Uint8Array): Buffer {

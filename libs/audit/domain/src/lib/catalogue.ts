@@ -61,6 +61,9 @@ export const DATA_ALLOW_LIST: Readonly<Record<AuditCategory, DataAllowList>> = {
       'replacesBackupId',
       'recoveryId',
       'passId',
+      // auth-service's bindings made with a recovery's pass (S21) name the recovery and the pass id.
+      'recovery.recoveryId',
+      'recovery.passId',
       'scope',
       'revokedFactorIds',
       'restrictedUntil',
@@ -257,6 +260,9 @@ export const AUDIT_CATALOGUE: AuditCatalogue = {
   },
   ThrottleReset: { category: 'verification', outcome: 'success', reasonKind: 'code', historyTitle: withBy('Failed-attempt limit reset') },
   PossibleClonedAuthenticatorDetected: { category: 'incident', outcome: 'failure', historyTitle: always('Possible copy of your security key detected') },
+  // auth-service's side of a redeemed pass. Not in the user's history: the recovery's own
+  // TemporaryAccessPassRedeemed below tells them, and one use should read as one line.
+  TemporaryAccessPassConsumed: { category: 'recovery', outcome: 'success' },
   // auth-service enforcing a freeze the recovery-orchestrator decided (AccountFrozen below).
   CredentialsFrozen: { category: 'incident', outcome: 'success', historyTitle: withBy('Factor changes locked during an incident') },
   CredentialsUnfrozen: { category: 'incident', outcome: 'success', historyTitle: withBy('Factor changes unlocked') },

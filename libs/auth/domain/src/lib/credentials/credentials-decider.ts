@@ -1,4 +1,4 @@
-import { AAGUID_PATTERN, type Aal, type AuthEvent, type AuthEventData, type TotpAlgorithm } from '@tessera/contracts';
+import { AAGUID_PATTERN, type Aal, type AuthAttemptKind, type AuthEvent, type AuthEventData, type BoundUnderRecovery, type TotpAlgorithm } from '@tessera/contracts';
 import { assertNever, type Decider, DomainError } from '@tessera/event-sourcing';
 import { BACKUP_CODE_POLICY, isBackupCodesLow } from '../methods/backup-codes/backup-codes';
 import {
@@ -111,6 +111,8 @@ export type CredentialsCommand = CommandBase &
         readonly policy: RestrictedFactorPolicy;
       }
     | { readonly type: 'ResetThrottle'; readonly reason: 'recovery_completed' | 'admin_unlock'; readonly referenceId: string }
+    /** A Temporary Access Pass whose secret the caller has just checked against its HMAC (S25). */
+    | { readonly type: 'ConsumeTemporaryAccessPass'; readonly passId: string; readonly recoveryId: string }
     | { readonly type: 'FreezeAccount'; readonly incidentId: string; readonly reason: string }
     | { readonly type: 'UnfreezeAccount'; readonly incidentId: string }
   );
@@ -140,6 +142,8 @@ export function decideCredentials(command: CredentialsCommand, state: Credential
       return recordVerification(command, account);
     case 'ResetThrottle':
       return resetThrottle(command, account);
+    case 'ConsumeTemporaryAccessPass':
+      return consumeTemporaryAccessPass(command, account);
     case 'FreezeAccount':
       return freezeAccount(command, account);
     case 'UnfreezeAccount':
@@ -158,11 +162,11 @@ export const credentialsDecider: Decider<CredentialsCommand, AuthEvent, Credenti
 // ---- binding (S21) ------------------------------------------------------------------------------
 
 function enrollTotp(command: Command<'EnrollTotp'>, account: AccountState): AuthEvent[] {
-  assertMayBind(account, command.authorization, command.now);
+  const recovery = assertMayBind(account, command.authorization, command.now);
   assertTotpParameters(command);
   assertNewCredential(account, command.credentialId);
   const { userId, credentialId, algorithm, digits, period, source } = command;
-  return [{ type: 'TotpEnrolled', data: { userId, credentialId, name: validName(command.name), algorithm, digits, period, source } }];
+  return [{ type: 'TotpEnrolled', data: { userId, credentialId, name: validName(command.name), algorithm, digits, period, source, ...under(recovery) } }];
 }
 
 /** The pending seed becomes a factor once a code from it verifies; that code's step is spent (S1). */
@@ -171,18 +175,18 @@ function confirmTotp(command: Command<'ConfirmTotp'>, account: AccountState): Au
   const credential = requireCredential(account, command.credentialId, 'totp');
   if (credential.confirmed) throw new DomainError('already_confirmed', 'this TOTP credential is already confirmed');
   if (command.evidence.outcome !== 'match') throw new DomainError('totp_code_invalid', 'the code does not match the new seed', 'invalid');
-  return [{ type: 'TotpConfirmed', data: { userId: command.userId, credentialId: credential.id, acceptedTimeStep: command.evidence.timeStep } }];
+  return [{ type: 'TotpConfirmed', data: { userId: command.userId, credentialId: credential.id, acceptedTimeStep: command.evidence.timeStep, ...under(credential.recovery) } }];
 }
 
 function registerWebAuthnCredential(command: Command<'RegisterWebAuthnCredential'>, account: AccountState): AuthEvent[] {
-  assertMayBind(account, command.authorization, command.now);
+  const recovery = assertMayBind(account, command.authorization, command.now);
   assertNewCredential(account, command.credentialId);
   if (!AAGUID_PATTERN.test(command.aaguid)) {
     throw new DomainError('invalid_aaguid', 'the AAGUID must be 16 bytes in lowercase UUID notation', 'invalid');
   }
   if (!Number.isInteger(command.signCount) || command.signCount < 0) throw new DomainError('invalid_sign_count', 'sign count must be a non-negative integer', 'invalid');
   const { userId, credentialId, aaguid, deviceBound, signCount } = command;
-  return [{ type: 'WebAuthnCredentialRegistered', data: { userId, credentialId, name: validName(command.name), aaguid, deviceBound, signCount } }];
+  return [{ type: 'WebAuthnCredentialRegistered', data: { userId, credentialId, name: validName(command.name), aaguid, deviceBound, signCount, ...under(recovery) } }];
 }
 
 /**
@@ -263,13 +267,7 @@ function recordVerification(command: Command<'RecordVerification'>, account: Acc
     if (credential.kind === 'totp' && !credential.confirmed) throw new DomainError('credential_not_confirmed', 'confirm the TOTP credential first');
   }
 
-  // S8: past the cap even a correct guess is refused; during a backoff the guess is not evaluated.
-  const gate = assessAccountAttempt(account.throttle, evidence.kind, now);
-  if (!gate.allowed) {
-    throw gate.reason === 'locked'
-      ? new DomainError('account_locked', 'too many failed attempts; sign in with a passkey or recover the account', 'throttled')
-      : new DomainError('throttled', `too many failed attempts; retry after ${gate.retryAt?.toISOString()}`, 'throttled');
-  }
+  assertAttemptAllowed(account, evidence.kind, now);
 
   if (evidence.outcome !== 'match') return failed(account, command, evidence.kind, evidence.outcome);
   if (credentialId === null) throw new DomainError('credential_required', 'a successful verification names its credential', 'invalid');
@@ -380,6 +378,23 @@ function resetThrottle(command: Command<'ResetThrottle'>, account: AccountState)
   return [{ type: 'ThrottleReset', data: { userId: command.userId, reason: command.reason, referenceId: command.referenceId } }];
 }
 
+// ---- recovery pass (S25) -------------------------------------------------------------------------
+
+/**
+ * Records that a Temporary Access Pass was redeemed, after the caller matched its secret: the fact the
+ * recovery waits for, and what a binding with the pass's step-up must find (S21). The pass is single
+ * use (the caller's guard on its row is the authority; this refuses a second record of it), and it
+ * is subject to the account's S8 gate like any guess. A frozen account redeems nothing: no recovery
+ * goes on during an incident.
+ */
+function consumeTemporaryAccessPass(command: Command<'ConsumeTemporaryAccessPass'>, account: AccountState): AuthEvent[] {
+  assertNotFrozen(account);
+  if (command.recoveryId.trim() === '') throw new DomainError('reference_required', 'a pass belongs to a recovery', 'invalid');
+  assertAttemptAllowed(account, 'tap', command.now);
+  if (account.redeemedPass?.passId === command.passId) throw new DomainError('tap_already_used', 'the temporary access pass has already been used', 'conflict');
+  return [{ type: 'TemporaryAccessPassConsumed', data: { userId: command.userId, passId: command.passId, recoveryId: command.recoveryId } }];
+}
+
 // ---- incident freeze ----------------------------------------------------------------------------
 
 function freezeAccount(command: Command<'FreezeAccount'>, account: AccountState): AuthEvent[] {
@@ -403,8 +418,10 @@ function unfreezeAccount(command: Command<'UnfreezeAccount'>, account: AccountSt
 /**
  * S21 (63B-4 §4.1.2.1; ASVS 5.0 7.5.1): binding needs a recent step-up at the account's highest
  * available level — or a valid TAP inside a completed recovery. A frozen account binds nothing.
+ * Answers the recovery and pass a TAP binding is made under (null for a step-up): the pass must be the
+ * one this account last redeemed, for that recovery, so a step-up of a superseded pass binds nothing.
  */
-function assertMayBind(account: AccountState, authorization: BindingAuthorization, now: Date, minimumLevel: Aal = 1): void {
+function assertMayBind(account: AccountState, authorization: BindingAuthorization, now: Date, minimumLevel: Aal = 1): BoundUnderRecovery | null {
   assertNotFrozen(account);
   switch (authorization.kind) {
     case 'step_up': {
@@ -415,14 +432,34 @@ function assertMayBind(account: AccountState, authorization: BindingAuthorizatio
       if (authorization.level < required) {
         throw new DomainError('step_up_insufficient', `step up with a factor of AAL${required} or higher`, 'forbidden');
       }
-      return;
+      return null;
     }
-    case 'recovery_tap':
+    case 'recovery_tap': {
       if (!authorization.recoveryCompleted) throw new DomainError('recovery_not_completed', 'a TAP binds factors only after its recovery completed', 'forbidden');
       if (now.getTime() >= authorization.tapExpiresAt.getTime()) throw new DomainError('tap_expired', 'the temporary access pass has expired', 'forbidden');
-      return;
+      const pass = account.redeemedPass;
+      if (pass === null || pass.recoveryId !== authorization.recoveryId) {
+        throw new DomainError('tap_not_redeemed', 'no temporary access pass of this recovery is the one redeemed on this account', 'forbidden');
+      }
+      return pass;
+    }
     default:
-      assertNever(authorization);
+      return assertNever(authorization);
+  }
+}
+
+/** The optional `recovery` field of a binding event: present only for a binding under a recovery's pass. */
+function under(recovery: BoundUnderRecovery | null): { recovery?: BoundUnderRecovery } {
+  return recovery === null ? {} : { recovery: { recoveryId: recovery.recoveryId, passId: recovery.passId } };
+}
+
+/** S8: past the cap even a correct guess is refused; during a backoff the guess is not evaluated. */
+function assertAttemptAllowed(account: AccountState, kind: AuthAttemptKind, now: Date): void {
+  const gate = assessAccountAttempt(account.throttle, kind, now);
+  if (!gate.allowed) {
+    throw gate.reason === 'locked'
+      ? new DomainError('account_locked', 'too many failed attempts; sign in with a passkey or recover the account', 'throttled')
+      : new DomainError('throttled', `too many failed attempts; retry after ${gate.retryAt?.toISOString()}`, 'throttled');
   }
 }
 

@@ -31,6 +31,9 @@ const SMS = id(4);
 const PENDING_TOTP = id(5);
 const PASSKEY = id(6);
 const NEW = id(9);
+const PASS = id(20);
+const OLD_PASS = id(21);
+const RECOVERY = { recoveryId: 'rec-1', passId: PASS };
 
 const stepUp = (level: Aal, ageMs = MINUTE): StepUp => ({ kind: 'step_up', level, authenticatedAt: ago(ageMs) });
 const tap = (overrides: Partial<RecoveryPass> = {}): RecoveryPass => ({
@@ -68,6 +71,7 @@ const event = {
   frozen: (incidentId = 'INC-1'): AuthEvent => ({ type: 'CredentialsFrozen', data: { userId: USER, incidentId, reason: 'compromise suspected' } }),
   unfrozen: (incidentId = 'INC-1'): AuthEvent => ({ type: 'CredentialsUnfrozen', data: { userId: USER, incidentId } }),
   throttleReset: (): AuthEvent => ({ type: 'ThrottleReset', data: { userId: USER, reason: 'recovery_completed', referenceId: 'rec-1' } }),
+  passConsumed: (passId = PASS, recoveryId = 'rec-1'): AuthEvent => ({ type: 'TemporaryAccessPassConsumed', data: { userId: USER, passId, recoveryId } }),
 };
 
 /** `n` failures an hour apart, the last an hour ago: every backoff has elapsed by NOW. */
@@ -219,8 +223,40 @@ describe('credentials decider', () => {
       ]);
     });
 
-    it('S21: a valid TAP inside a completed recovery binds a factor without a step-up', () => {
-      expect(spec.given(totpConfirmed).when(command.enrollTotp(tap())).thenEvents()).toHaveLength(1);
+    it('S21: a valid TAP inside a completed recovery binds a factor without a step-up, naming the recovery and its pass', () => {
+      spec.given([...totpConfirmed, event.passConsumed()]).when(command.enrollTotp(tap())).then([
+        {
+          type: 'TotpEnrolled',
+          data: { userId: USER, credentialId: NEW, name: 'Laptop', algorithm: 'SHA1', digits: 6, period: 30, source: 'generated', recovery: RECOVERY },
+        },
+      ]);
+      spec.given([...totpConfirmed, event.passConsumed()]).when(command.registerKey(tap())).then([
+        {
+          type: 'WebAuthnCredentialRegistered',
+          data: { userId: USER, credentialId: NEW, name: 'Spare key', aaguid: '00000000-0000-0000-0000-000000000000', deviceBound: true, signCount: 0, recovery: RECOVERY },
+        },
+      ]);
+    });
+
+    it('S21/S25: a TAP step-up binds nothing unless its recovery’s pass is the one redeemed on this account', () => {
+      spec.given(totpConfirmed).when(command.enrollTotp(tap())).thenThrows('tap_not_redeemed');
+      spec.given([...totpConfirmed, event.passConsumed(PASS, 'rec-other')]).when(command.enrollTotp(tap())).thenThrows('tap_not_redeemed');
+      // A newer pass (another recovery) supersedes the one the old assertion was made with.
+      spec.given([...totpConfirmed, event.passConsumed(), event.passConsumed(OLD_PASS, 'rec-2')]).when(command.registerKey(tap())).thenThrows('tap_not_redeemed');
+    });
+
+    it('S21: a TOTP app enrolled with a pass names the recovery again when confirmed, the binding a recovery waits for; one enrolled in a step-up does not', () => {
+      const confirm = (credentialId: string): CredentialsCommand => ({ type: 'ConfirmTotp', userId: USER, now: NOW, credentialId, evidence: totpMatch(500) });
+      const enrolledWithPass: AuthEvent = {
+        type: 'TotpEnrolled',
+        data: { userId: USER, credentialId: NEW, name: 'Laptop', algorithm: 'SHA1', digits: 6, period: 30, source: 'generated', recovery: RECOVERY },
+      };
+      spec.given([...totpConfirmed, event.passConsumed(), enrolledWithPass]).when(confirm(NEW)).then([
+        { type: 'TotpConfirmed', data: { userId: USER, credentialId: NEW, acceptedTimeStep: 500, recovery: RECOVERY } },
+      ]);
+      spec.given([...totpConfirmed, event.totpEnrolled(PENDING_TOTP)]).when(confirm(PENDING_TOTP)).then([
+        { type: 'TotpConfirmed', data: { userId: USER, credentialId: PENDING_TOTP, acceptedTimeStep: 500 } },
+      ]);
     });
 
     it('S21: a TAP of a recovery that has not completed, or an expired TAP, binds nothing', () => {
@@ -450,6 +486,31 @@ describe('credentials decider', () => {
 
     it('a reset with nothing to reset records nothing', () => {
       spec.given(totpConfirmed).when({ type: 'ResetThrottle', userId: USER, now: NOW, reason: 'recovery_completed', referenceId: 'rec-1' }).then([]);
+    });
+  });
+
+  describe('S25: when a recovery’s Temporary Access Pass is redeemed', () => {
+    const consume = (passId = PASS, recoveryId = 'rec-1'): CredentialsCommand => ({ type: 'ConsumeTemporaryAccessPass', userId: USER, now: NOW, passId, recoveryId });
+
+    it('S25: the redemption is recorded with the pass id and its recovery, never the pass', () => {
+      spec.given(totpConfirmed).when(consume()).then([{ type: 'TemporaryAccessPassConsumed', data: { userId: USER, passId: PASS, recoveryId: 'rec-1' } }]);
+    });
+
+    it('S25: a pass is recorded as used once', () => {
+      spec.given([...totpConfirmed, event.passConsumed()]).when(consume()).thenThrows('tap_already_used');
+      spec.given([...totpConfirmed, event.passConsumed(OLD_PASS)]).when(consume()).thenEvents();
+    });
+
+    it('S8: a locked account redeems no pass, even a correct one', () => {
+      spec.given([...totpConfirmed, ...failures(100)]).when(consume()).thenThrows('account_locked');
+    });
+
+    it('a frozen account redeems no pass (no recovery goes on during an incident)', () => {
+      spec.given([...totpConfirmed, event.frozen()]).when(consume()).thenThrows('account_frozen');
+    });
+
+    it('a pass names its recovery', () => {
+      spec.given(totpConfirmed).when(consume(PASS, ' ')).thenThrows('reference_required');
     });
   });
 

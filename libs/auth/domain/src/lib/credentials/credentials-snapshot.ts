@@ -10,8 +10,9 @@ import type { CredentialsState } from './credentials-state';
  * changes meaning. Like the state, a snapshot holds no secret (S29): ids, names, counters, hints.
  */
 const streak = z.strictObject({ failures: z.number().int().min(0), lastFailureAt: z.number() });
+const recoveryPass = z.strictObject({ recoveryId: z.string(), passId: z.string() });
 const credential = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('totp'), id: z.string(), name: z.string(), confirmed: z.boolean(), lastAcceptedStep: z.number().int().nullable() }),
+  z.strictObject({ kind: z.literal('totp'), id: z.string(), name: z.string(), confirmed: z.boolean(), lastAcceptedStep: z.number().int().nullable(), recovery: recoveryPass.nullable() }),
   z.strictObject({ kind: z.literal('webauthn'), id: z.string(), name: z.string(), deviceBound: z.boolean(), signCount: z.number().int().min(0) }),
   z.strictObject({ kind: z.literal('backup_codes'), id: z.string(), total: z.number().int(), remaining: z.number().int() }),
   z.strictObject({ kind: z.enum(['email_otp', 'sms_otp']), id: z.string(), destinationHint: z.string() }),
@@ -20,6 +21,7 @@ const account = {
   userId: z.string(),
   credentials: z.record(z.string(), credential),
   throttle: z.strictObject({ streak: streak.nullable(), byKind: z.partialRecord(authAttemptKindSchema, streak) }),
+  redeemedPass: recoveryPass.nullable(),
 };
 const stateSchema = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('unenrolled') }),
@@ -28,7 +30,8 @@ const stateSchema = z.discriminatedUnion('status', [
 ]);
 
 export const credentialsSnapshotCodec = {
-  name: 'auth.credentials.v1',
+  // v2: the redeemed pass and a TOTP app's recovery (a v1 snapshot lacks them, so the stream is folded in full).
+  name: 'auth.credentials.v2',
   encode: (state: CredentialsState): unknown => state,
   decode: (stored: unknown): CredentialsState => stateSchema.parse(stored) as CredentialsState,
 } as const;

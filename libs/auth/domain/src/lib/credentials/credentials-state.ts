@@ -1,4 +1,4 @@
-import { type Aal, type AmrValue, type AuthEvent } from '@tessera/contracts';
+import { type Aal, type AmrValue, type AuthEvent, type BoundUnderRecovery } from '@tessera/contracts';
 import { assertNever } from '@tessera/event-sourcing';
 import { methodDescriptor } from '../methods/registry';
 import { webAuthnAmr, webAuthnLevel } from '../methods/webauthn/webauthn';
@@ -18,6 +18,8 @@ export type CredentialView =
       readonly confirmed: boolean;
       /** S1: the newest accepted time step. */
       readonly lastAcceptedStep: number | null;
+      /** Enrolled with a recovery's pass: its confirmation is the binding that recovery waits for. */
+      readonly recovery: BoundUnderRecovery | null;
     }
   | { readonly kind: 'webauthn'; readonly id: string; readonly name: string; readonly deviceBound: boolean; readonly signCount: number }
   | { readonly kind: 'backup_codes'; readonly id: string; readonly total: number; readonly remaining: number }
@@ -27,6 +29,11 @@ export interface Account {
   readonly userId: string;
   readonly credentials: Readonly<Record<string, CredentialView>>;
   readonly throttle: AccountThrottle;
+  /**
+   * The newest Temporary Access Pass redeemed on this account, and its recovery. A binding made with a
+   * pass's step-up names this pass (S21); a newer pass replaces it (one live pass per user).
+   */
+  readonly redeemedPass: BoundUnderRecovery | null;
 }
 
 export type CredentialsState =
@@ -43,7 +50,7 @@ export function authUserStreamId(userId: string): string {
 }
 
 export function accountOf(state: CredentialsState, userId: string): AccountState {
-  return state.status === 'unenrolled' ? { status: 'active', userId, credentials: {}, throttle: INITIAL_ACCOUNT_THROTTLE } : state;
+  return state.status === 'unenrolled' ? { status: 'active', userId, credentials: {}, throttle: INITIAL_ACCOUNT_THROTTLE, redeemedPass: null } : state;
 }
 
 export function evolveCredentials(state: CredentialsState, event: AuthEvent): CredentialsState {
@@ -55,7 +62,7 @@ export function evolveCredentials(state: CredentialsState, event: AuthEvent): Cr
   switch (event.type) {
     case 'TotpEnrolled': {
       const { credentialId: id, name } = event.data;
-      return withCredentials({ ...credentials, [id]: { kind: 'totp', id, name, confirmed: false, lastAcceptedStep: null } });
+      return withCredentials({ ...credentials, [id]: { kind: 'totp', id, name, confirmed: false, lastAcceptedStep: null, recovery: event.data.recovery ?? null } });
     }
     case 'TotpConfirmed':
       return withCredentials(
@@ -88,7 +95,9 @@ export function evolveCredentials(state: CredentialsState, event: AuthEvent): Cr
     case 'CredentialsFrozen':
       return { ...current, status: 'frozen', incidentId: event.data.incidentId };
     case 'CredentialsUnfrozen':
-      return { status: 'active', userId: current.userId, credentials: current.credentials, throttle: current.throttle };
+      return { status: 'active', userId: current.userId, credentials: current.credentials, throttle: current.throttle, redeemedPass: current.redeemedPass };
+    case 'TemporaryAccessPassConsumed':
+      return { ...current, redeemedPass: { recoveryId: event.data.recoveryId, passId: event.data.passId } };
     // Notifications and throttle-only events: the throttle fold above is all they change.
     case 'BackupCodesLow':
     case 'VerificationFailed':

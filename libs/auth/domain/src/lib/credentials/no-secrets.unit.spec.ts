@@ -119,6 +119,20 @@ describe('no secret in any event (S29)', () => {
     secrets.push(tapSecret);
     verify(null, { kind: 'tap', outcome: 'no_match' });
 
+    // A pass redeemed once the backoff has passed (the caller checked its secret; only its id is
+    // recorded), then a key bound with it.
+    tick(60 * 60_000);
+    run({ type: 'ConsumeTemporaryAccessPass', passId: id(20), recoveryId: 'rec-9' });
+    run({
+      type: 'RegisterWebAuthnCredential',
+      credentialId: id(7),
+      name: 'Recovered key',
+      aaguid: 'ee882879-721c-4913-9775-3dfcce97072a',
+      deviceBound: true,
+      signCount: 0,
+      authorization: { kind: 'recovery_tap', recoveryId: 'rec-9', recoveryCompleted: true, tapExpiresAt: new Date(clock.getTime() + 3_600_000) },
+    });
+
     // Revocation, an incident freeze, and an audited unlock.
     run({ type: 'RevokeCredential', credentialId: id(6), authorization: stepUp(3) });
     run({ type: 'FreezeAccount', incidentId: 'INC-7', reason: 'compromise suspected' });

@@ -53,6 +53,17 @@ export const AAGUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 const aaguid = z.string().regex(AAGUID_PATTERN);
 /** A masked address such as `a•••@example.com` or `•••••••89`: enough to recognise, never the address. */
 const destinationHint = z.string().min(1).max(100);
+/** A recovery as the recovery-orchestrator names it; with `passId`, what a recovery fact may carry (never the pass). */
+const recoveryId = z.string().min(1).max(200);
+const passId = z.string().regex(UUID_PATTERN, 'must be a lowercase UUID');
+
+/**
+ * The recovery a factor was bound under (S21: "a valid TAP inside a completed recovery"): the recovery
+ * and the id of the Temporary Access Pass redeemed for it, so that the recovery-orchestrator can record
+ * the enrolment against that pass. Absent for every binding made inside an ordinary step-up.
+ */
+export const boundUnderRecoverySchema = z.object({ recoveryId, passId }).strict();
+export type BoundUnderRecovery = z.infer<typeof boundUnderRecoverySchema>;
 
 export const totpEnrolledSchema = z
   .object({
@@ -63,11 +74,15 @@ export const totpEnrolledSchema = z
     digits: z.number().int().min(TOTP_LIMITS.minDigits).max(TOTP_LIMITS.maxDigits),
     period: z.number().int().min(TOTP_LIMITS.minPeriodSeconds).max(TOTP_LIMITS.maxPeriodSeconds),
     source: z.enum(['generated', 'imported']),
+    recovery: boundUnderRecoverySchema.optional(),
   })
   .strict();
 
-/** `acceptedTimeStep` is the step of the confirming code, so that code cannot be replayed to sign in (S1). */
-export const totpConfirmedSchema = z.object({ userId, credentialId, acceptedTimeStep: count }).strict();
+/**
+ * `acceptedTimeStep` is the step of the confirming code, so that code cannot be replayed to sign in (S1).
+ * `recovery` repeats the enrolment's: the app becomes a factor here, so this is the binding a recovery waits for.
+ */
+export const totpConfirmedSchema = z.object({ userId, credentialId, acceptedTimeStep: count, recovery: boundUnderRecoverySchema.optional() }).strict();
 
 export const webAuthnCredentialRegisteredSchema = z
   .object({
@@ -78,6 +93,7 @@ export const webAuthnCredentialRegisteredSchema = z
     /** Not backup-eligible (BE flag clear): the private key cannot leave the authenticator. */
     deviceBound: z.boolean(),
     signCount: count,
+    recovery: boundUnderRecoverySchema.optional(),
   })
   .strict();
 
@@ -166,6 +182,13 @@ export const possibleClonedAuthenticatorDetectedSchema = z
   .object({ userId, credentialId, storedSignCount: count, presentedSignCount: count })
   .strict();
 
+/**
+ * A Temporary Access Pass was redeemed (S25: once, before it expires): the fact the recovery-orchestrator
+ * waits for after issuing it. The pass's id and its recovery only; the pass itself never leaves the
+ * HMAC it is stored as (S29, S32).
+ */
+export const temporaryAccessPassConsumedSchema = z.object({ userId, passId, recoveryId }).strict();
+
 export const credentialsFrozenSchema = z
   .object({ userId, incidentId: z.string().min(1).max(200), reason: z.string().min(1).max(500) })
   .strict();
@@ -188,6 +211,7 @@ export const AUTH_EVENT_SCHEMAS = {
   ThrottleEngaged: throttleEngagedSchema,
   ThrottleReset: throttleResetSchema,
   PossibleClonedAuthenticatorDetected: possibleClonedAuthenticatorDetectedSchema,
+  TemporaryAccessPassConsumed: temporaryAccessPassConsumedSchema,
   CredentialsFrozen: credentialsFrozenSchema,
   CredentialsUnfrozen: credentialsUnfrozenSchema,
 } as const;

@@ -3,6 +3,8 @@ import { AUTH_EVENT_SCHEMAS, AUTH_EVENT_TYPES, type AuthEventData, type AuthEven
 const userId = 'user-1';
 const credentialId = '01900000-0000-7000-8000-000000000001';
 const at = '2026-03-01T09:00:00.000Z';
+const passId = '01900000-0000-7000-8000-0000000000aa';
+const recovery = { recoveryId: 'rec-1', passId };
 
 /** One valid `data` per type; the mapped type makes a missing type a compile error. */
 const SAMPLES: { [T in AuthEventType]: AuthEventData<T> } = {
@@ -20,6 +22,7 @@ const SAMPLES: { [T in AuthEventType]: AuthEventData<T> } = {
   ThrottleEngaged: { userId, stage: 'locked', kind: 'totp', consecutiveFailures: 100, retryAt: null },
   ThrottleReset: { userId, reason: 'admin_unlock', referenceId: 'SEC-1' },
   PossibleClonedAuthenticatorDetected: { userId, credentialId, storedSignCount: 12, presentedSignCount: 12 },
+  TemporaryAccessPassConsumed: { userId, passId, recoveryId: 'rec-1' },
   CredentialsFrozen: { userId, incidentId: 'INC-1', reason: 'compromise suspected' },
   CredentialsUnfrozen: { userId, incidentId: 'INC-1' },
 };
@@ -43,6 +46,24 @@ describe('auth integration events', () => {
     expect(AUTH_EVENT_SCHEMAS.TotpEnrolled.safeParse({ ...SAMPLES.TotpEnrolled, algorithm: 'MD5' }).success).toBe(false);
     expect(AUTH_EVENT_SCHEMAS.VerificationSucceeded.safeParse({ ...SAMPLES.VerificationSucceeded, amr: ['password'] }).success).toBe(false);
     expect(AUTH_EVENT_SCHEMAS.BackupCodeUsed.safeParse({ ...SAMPLES.BackupCodeUsed, credentialId: 'not-a-uuid' }).success).toBe(false);
+  });
+
+  it('S21: a binding may name the recovery and pass it was made under; the three binding events agree on the shape', () => {
+    expect(AUTH_EVENT_SCHEMAS.TotpEnrolled.parse({ ...SAMPLES.TotpEnrolled, recovery })).toEqual({ ...SAMPLES.TotpEnrolled, recovery });
+    expect(AUTH_EVENT_SCHEMAS.TotpConfirmed.parse({ ...SAMPLES.TotpConfirmed, recovery })).toEqual({ ...SAMPLES.TotpConfirmed, recovery });
+    expect(AUTH_EVENT_SCHEMAS.WebAuthnCredentialRegistered.parse({ ...SAMPLES.WebAuthnCredentialRegistered, recovery })).toEqual({ ...SAMPLES.WebAuthnCredentialRegistered, recovery });
+    // Bindings recorded before the field existed stay valid.
+    expect(AUTH_EVENT_SCHEMAS.TotpConfirmed.safeParse(SAMPLES.TotpConfirmed).success).toBe(true);
+  });
+
+  it('S29/S32: a recovery fact carries the pass id, never anything else: no extra field, no non-UUID pass id', () => {
+    const ten = '4711081542';
+    expect(AUTH_EVENT_SCHEMAS.TemporaryAccessPassConsumed.safeParse({ ...SAMPLES.TemporaryAccessPassConsumed, pass: ten }).success).toBe(false);
+    expect(AUTH_EVENT_SCHEMAS.TemporaryAccessPassConsumed.safeParse({ ...SAMPLES.TemporaryAccessPassConsumed, passId: ten }).success).toBe(false);
+    expect(AUTH_EVENT_SCHEMAS.TemporaryAccessPassConsumed.safeParse({ ...SAMPLES.TemporaryAccessPassConsumed, recoveryId: '' }).success).toBe(false);
+    expect(AUTH_EVENT_SCHEMAS.TotpConfirmed.safeParse({ ...SAMPLES.TotpConfirmed, recovery: { ...recovery, pass: ten } }).success).toBe(false);
+    expect(AUTH_EVENT_SCHEMAS.TotpConfirmed.safeParse({ ...SAMPLES.TotpConfirmed, recovery: { recoveryId: 'rec-1', passId: ten } }).success).toBe(false);
+    expect(AUTH_EVENT_SCHEMAS.WebAuthnCredentialRegistered.safeParse({ ...SAMPLES.WebAuthnCredentialRegistered, recovery: { recoveryId: 'rec-1' } }).success).toBe(false);
   });
 
   it('parseAuthEvent validates by type and refuses unknown types', () => {
