@@ -8,8 +8,26 @@ import { DrillScheduleService } from './drills/drill-schedule.service';
 import { DrillsController } from './drills/drills.controller';
 import { PolicyRegistry } from './policy/policy-registry';
 import { AuthGrpcAdapter } from './ports/auth-grpc.adapter';
-import { AUTH_PORT, type AuthPort, CONTACT_DIRECTORY, DEVICES_PORT, type DevicesPort, IDENTITY_VERIFIER_PORT, type IdentityVerifierPort, PAGER_PORT, type PagerPort, USER_NOTIFIER_PORT, type UserNotifierPort } from './ports/ports';
-import { ChannelNotifier, ConfiguredContactDirectory, type ContactDirectory, HttpDevices, WebhookIdentityVerifier, WebhookPager } from './ports/webhook.adapters';
+import { SecurityNoticesConsumer } from './notifications/security-notices.consumer';
+import { PostgresNoticeDeliveryLedger } from './notifications/notice-delivery.ledger';
+import { AuthServiceContactDirectory } from './ports/contact-directory';
+import {
+  AUTH_PORT,
+  type AuthPort,
+  CONTACT_DIRECTORY,
+  type ContactChannelsPort,
+  DEVICES_PORT,
+  type DevicesPort,
+  IDENTITY_VERIFIER_PORT,
+  type IdentityVerifierPort,
+  NOTICE_DELIVERY_LEDGER,
+  type NoticeDeliveryLedger,
+  PAGER_PORT,
+  type PagerPort,
+  USER_NOTIFIER_PORT,
+  type UserNotifierPort,
+} from './ports/ports';
+import { ChannelNotifier, ComposedContactDirectory, ConfiguredContactDirectory, type ContactDirectory, HttpDevices, WebhookIdentityVerifier, WebhookPager } from './ports/webhook.adapters';
 import { CancelLinks } from './recoveries/cancel-links';
 import { RecoveriesController } from './recoveries/recoveries.controller';
 import { RecoveryLedger } from './recoveries/recovery-ledger';
@@ -57,13 +75,27 @@ export class RecoveryWorkModule {
           useFactory: (config: RecoveryOrchestratorConfig, dataSource: DataSource) =>
             new CancelLinks(CancelLinks.keyRingFrom(config.CANCEL_LINK_KEYS, config.TESSERA_ENV), config.CANCEL_LINK_BASE_URL, config.CANCEL_LINK_LIFETIME, dataSource),
         },
-        { provide: CONTACT_DIRECTORY, inject: [CONFIG], useFactory: (config: RecoveryOrchestratorConfig) => new ConfiguredContactDirectory(config.RECOVERY_CONTACTS_JSON) },
+        { provide: NOTICE_DELIVERY_LEDGER, inject: [DATA_SOURCE], useFactory: (dataSource: DataSource) => new PostgresNoticeDeliveryLedger(dataSource) },
         {
-          provide: USER_NOTIFIER_PORT,
-          inject: [CONFIG, CancelLinks, LOGGER, CONTACT_DIRECTORY],
-          useFactory: (config: RecoveryOrchestratorConfig, links: CancelLinks, logger: Logger, contacts: ContactDirectory) =>
-            new ChannelNotifier(notificationChannels(config), contacts, (subjectId) => links.mint(subjectId), logger),
+          // S22's channels: the organisation's directory, the user's confirmed email/SMS factors, the push webhook.
+          provide: CONTACT_DIRECTORY,
+          inject: [CONFIG, AUTH_PORT, LOGGER],
+          useFactory: (config: RecoveryOrchestratorConfig, auth: AuthPort & Partial<ContactChannelsPort>, logger: Logger) => {
+            const factors: ContactChannelsPort = { listContactChannels: (userId) => auth.listContactChannels?.(userId) ?? Promise.resolve(null) };
+            return new ComposedContactDirectory(
+              [new ConfiguredContactDirectory(config.RECOVERY_CONTACTS_JSON), new AuthServiceContactDirectory(factors, logger)],
+              Boolean(config.PUSH_WEBHOOK_URL && config.PUSH_WEBHOOK_SECRET),
+            );
+          },
         },
+        {
+          provide: ChannelNotifier,
+          inject: [CONFIG, CancelLinks, LOGGER, CONTACT_DIRECTORY, NOTICE_DELIVERY_LEDGER],
+          useFactory: (config: RecoveryOrchestratorConfig, links: CancelLinks, logger: Logger, contacts: ContactDirectory, ledger: NoticeDeliveryLedger) =>
+            new ChannelNotifier(notificationChannels(config), contacts, (subjectId) => links.mint(subjectId), logger, ledger),
+        },
+        { provide: USER_NOTIFIER_PORT, useExisting: ChannelNotifier },
+        SecurityNoticesConsumer,
         RecoveryLedger,
         RecoveryStarter,
         RecoveryService,

@@ -8,6 +8,8 @@ import { DRILL_SCHEDULE_ID, RECOVERY_TASK_QUEUE } from '@tessera/recovery-workfl
 import { z } from 'zod';
 import { RecoveryGrpcController } from './grpc/recovery-grpc.controller';
 import { IncidentsController } from './incidents/incidents.controller';
+import { NoticeDeliveries1733100000000 } from './notifications/notice-deliveries.migration';
+import { SecurityNoticesConsumer } from './notifications/security-notices.consumer';
 import { AuthLinkConsumer } from './auth-events/auth-link.consumer';
 import { RecoverySchema1732900000000 } from './persistence/recovery-schema.migration';
 import { RecoveryReadModelProjection } from './persistence/recovery-read-model.projection';
@@ -45,15 +47,23 @@ export const recoveryOrchestratorConfigSchema = baseConfigSchema.extend({
   IDV_WEBHOOK_SECRET: optionalText.describe('its HMAC secret'),
   DEVICE_REGISTRY_URL: optionalText.describe("device-registry's base URL, to revoke devices in an incident"),
   DEVICE_REGISTRY_TOKEN: optionalText.describe('bearer token for device-registry'),
-  SMTP_HOST: optionalText,
-  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
-  SMTP_SECURITY: z.enum(['implicit-tls', 'starttls', 'none']).default('starttls'),
+  SMTP_HOST: optionalText.describe('mail server of security notices (S22; unset: no email notices)'),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587).describe('its port'),
+  SMTP_SECURITY: z.enum(['implicit-tls', 'starttls', 'none']).default('starttls').describe('implicit-tls, starttls, or none (loopback relays only)'),
   SMTP_FROM: optionalText.describe('sender address of security notices'),
-  SMS_WEBHOOK_URL: optionalText,
-  SMS_WEBHOOK_SECRET: optionalText,
-  PUSH_WEBHOOK_URL: optionalText,
-  PUSH_WEBHOOK_SECRET: optionalText,
-  RECOVERY_CONTACTS_JSON: optionalText.describe('{"<userId>":[{"kind":"email","address":"…"}]}: where users are notified'),
+  SMS_WEBHOOK_URL: optionalText.describe('SMS gateway of security notices (signed webhook)'),
+  SMS_WEBHOOK_SECRET: optionalText.describe('its HMAC secret (at least 32 bytes)'),
+  PUSH_WEBHOOK_URL: optionalText.describe("organisation-wide push webhook: every user's notices also go there, addressed by user id"),
+  PUSH_WEBHOOK_SECRET: optionalText.describe('its HMAC secret (at least 32 bytes)'),
+  RECOVERY_CONTACTS_JSON: optionalText.describe(
+    '{"<userId>":[{"kind":"email","address":"…"}]}: the organisation\'s addresses of record, notified besides the email/SMS factors auth-service holds',
+  ),
+  NOTICES_CONSUMER: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .default('notices')
+    .describe("name of its consumer of auth-service's and device-registry's events for security notices (group recovery-orchestrator.<name>)"),
+  NOTICES_MAX_AGE: duration('3d').describe('binding/removal events older than this get no notice (a new consumer group reads the topics from their start)'),
   CANCEL_LINK_KEYS: optionalText.describe('"kid:base64key,…" HMAC keys of "this wasn\'t me" links; the first signs (required in production)'),
   TEMPORAL_PAYLOAD_KEYS: optionalText.describe('"kid:base64key,…" AES-256 keys sealing Temporal payloads; the first encrypts, all decrypt (required in production)'),
   CANCEL_LINK_BASE_URL: z.string().default('http://127.0.0.1:3103/recover/cancel').describe('the page that receives "this wasn\'t me" links'),
@@ -69,6 +79,11 @@ export const recoveryOrchestratorConfigSchema = baseConfigSchema.extend({
     .describe('comma-separated synthetic accounts (only they accept drill policies)'),
 });
 export type RecoveryOrchestratorConfig = z.infer<typeof recoveryOrchestratorConfigSchema>;
+
+/** Whether any channel for security notices is configured; without one the notices consumer does not run. */
+export function hasNotificationChannel(config: RecoveryOrchestratorConfig): boolean {
+  return Object.keys(notificationChannels(config)).length > 0;
+}
 
 /** The notification adapters configured (the shared library's; S22). */
 export function notificationChannels(config: RecoveryOrchestratorConfig): NotificationChannels {
@@ -91,7 +106,11 @@ export class RecoveryOrchestratorModule {
           topic: TOPICS.recovery,
           registry: tesseraEventRegistry(),
           projections: [RecoveryReadModelProjection],
-          consumers: [{ name: config.AUTH_EVENTS_CONSUMER, topics: [config.AUTH_EVENTS_TOPIC], handler: AuthLinkConsumer }],
+          consumers: [
+            { name: config.AUTH_EVENTS_CONSUMER, topics: [config.AUTH_EVENTS_TOPIC], handler: AuthLinkConsumer },
+            // S22: binding, removal and restore notices, from auth-service's and device-registry's events.
+            ...(hasNotificationChannel(config) ? [{ name: config.NOTICES_CONSUMER, topics: [TOPICS.auth, TOPICS.devices], handler: SecurityNoticesConsumer }] : []),
+          ],
         }),
         RecoveryWorkModule.register(),
       ],
@@ -107,7 +126,7 @@ export const RecoveryOrchestratorDefinition: ServiceDefinition<typeof recoveryOr
   version: '0.1.0',
   configSchema: recoveryOrchestratorConfigSchema,
   entities: [],
-  migrations: [...EVENT_STORE_MIGRATIONS, RecoverySchema1732900000000],
+  migrations: [...EVENT_STORE_MIGRATIONS, RecoverySchema1732900000000, NoticeDeliveries1733100000000],
   grpc: { packages: ['tessera.recovery.v1'], protoPaths: [protoPath('recovery')] },
   rootModule: (resources) => RecoveryOrchestratorModule.register(resources),
 };

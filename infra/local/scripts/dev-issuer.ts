@@ -15,7 +15,7 @@ import type { Role } from '../../../libs/shared/platform/src/lib/auth/principal'
 const issuerDir = resolve(__dirname, '../../../.local/dev-issuer');
 const keyFile = resolve(issuerDir, 'key.jwk.json');
 /** What one local service may ask of the others. */
-const SERVICE_SCOPES = ['factors:verify', 'factors:read', 'factors:manage', 'devices:revoke', 'devices:read'];
+const SERVICE_SCOPES = ['factors:verify', 'factors:read', 'factors:manage', 'contacts:read', 'devices:revoke', 'devices:read'];
 
 async function main(): Promise<void> {
   const [command, subject, roles, ttl, scopes] = process.argv.slice(2);

@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { GrpcMethod, Payload } from '@nestjs/microservices';
 import { DomainError } from '@tessera/event-sourcing';
 import { IdempotencyStore, requestFingerprint } from '@tessera/event-store';
-import { ApiError, CurrentPrincipal, type Principal, RequireScopes, ZodPipe } from '@tessera/platform';
+import { ApiError, CurrentPrincipal, type Principal, RequireRoles, RequireScopes, ZodPipe } from '@tessera/platform';
 import type { Clock } from '@tessera/util';
 import { z } from 'zod';
 import { actorOf } from '../common/actor';
@@ -13,9 +13,10 @@ import { FactorsService } from '../factors/factors.service';
 import { VERIFY_METHODS } from '../methods/method-verifier';
 import { TemporaryAccessPassService } from '../methods/temporary-access-pass/temporary-access-pass.service';
 import { VerificationService } from '../verification/verification.service';
+import { ContactChannelsReader } from './contact-channels.reader';
 
 /** Scopes of service callers (DESIGN.md "Callers and authorisation"). */
-export const GRPC_SCOPES = { verify: 'factors:verify', read: 'factors:read', manage: 'factors:manage' } as const;
+export const GRPC_SCOPES = { verify: 'factors:verify', read: 'factors:read', manage: 'factors:manage', contacts: 'contacts:read' } as const;
 
 // What IdempotencyStore accepts as a key (8–200 of [A-Za-z0-9._:-]), checked here so a bad one is INVALID_ARGUMENT.
 const key = z.string().regex(/^[A-Za-z0-9._:-]{8,200}$/, 'must be 8–200 characters of letters, digits, ".", "_", ":" or "-"');
@@ -38,6 +39,7 @@ const issuePassRequest = z.object({
   delivery_channel: z.enum(['email', 'sms']),
   delivery_address: z.string().min(3).max(254),
 });
+const contactsRequest = z.object({ user_id: userIdSchema });
 const revokePassRequest = z.object({ user_id: userIdSchema, pass_id: factorIdSchema, idempotency_key: key });
 
 /**
@@ -56,6 +58,7 @@ export class AuthGrpcController {
     @Inject(TemporaryAccessPassService) private readonly passes: TemporaryAccessPassService,
     @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ContactChannelsReader) private readonly contacts: ContactChannelsReader,
   ) {}
 
   /** Runs a command once per (caller, idempotency key); a retry gets the first answer back. */
@@ -172,5 +175,19 @@ export class AuthGrpcController {
       const result = await this.passes.revoke(request.user_id, request.pass_id, this.clock.now());
       return { already_revoked: result.alreadyRevoked };
     });
+  }
+
+  /**
+   * S22: where the user is told about changes to their account. Addresses are personal data, so this
+   * needs a service principal (role `service`) with its own scope, `contacts:read`, which factor
+   * managers such as device-registry need not hold (least privilege). An unknown user has no
+   * channel: the answer does not say whether an account exists.
+   */
+  @GrpcMethod('AuthService', 'ListContactChannels')
+  @RequireRoles('service')
+  @RequireScopes(GRPC_SCOPES.contacts)
+  async listContactChannels(@Payload(new ZodPipe(contactsRequest)) request: z.infer<typeof contactsRequest>) {
+    const channels = await this.contacts.list(request.user_id);
+    return { channels: channels.map((channel) => ({ kind: channel.kind, address: channel.address, credential_id: channel.credentialId })) };
   }
 }

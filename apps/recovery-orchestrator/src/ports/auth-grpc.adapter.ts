@@ -2,7 +2,7 @@ import { type ChannelCredentials, credentials, loadPackageDefinition, Metadata, 
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath } from '@tessera/contracts';
 import { DomainError } from '@tessera/event-sourcing';
-import { type AuthFactor, type AuthPort, NotConfiguredError } from './ports';
+import { type AuthFactor, type AuthPort, type ContactChannelsPort, NotConfiguredError } from './ports';
 
 type Call = (request: object, metadata: Metadata, options: { deadline: number }, callback: (error: ServiceError | null, response: unknown) => void) => void;
 type AuthServiceClient = Record<string, Call> & { close(): void };
@@ -25,7 +25,7 @@ const FINAL = new Map<number, 'invalid' | 'forbidden' | 'not_found' | 'conflict'
  * raised as a DomainError (not retried, shown to the caller), anything else as a plain error that the
  * activity retries.
  */
-export class AuthGrpcAdapter implements AuthPort {
+export class AuthGrpcAdapter implements AuthPort, ContactChannelsPort {
   private readonly client: AuthServiceClient | null;
 
   constructor(
@@ -59,7 +59,7 @@ export class AuthGrpcAdapter implements AuthPort {
         const kind = FINAL.get(error.code);
         const [code, ...rest] = (error.details ?? '').split(': ');
         if (kind) return reject(new DomainError(/^[a-z_]{2,64}$/.test(code) ? `auth_${code}` : 'auth_refused', rest.join(': ') || 'auth-service refused the call', kind));
-        reject(new Error(`auth-service ${method} failed with gRPC status ${error.code}`));
+        reject(Object.assign(new Error(`auth-service ${method} failed with gRPC status ${error.code}`), { grpcStatus: error.code }));
       });
     });
   }
@@ -114,5 +114,17 @@ export class AuthGrpcAdapter implements AuthPort {
 
   async revokeTemporaryAccessPass(input: { userId: string; passId: string; idempotencyKey: string }): Promise<void> {
     await this.call('RevokeTemporaryAccessPass', { user_id: input.userId, pass_id: input.passId, idempotency_key: input.idempotencyKey });
+  }
+
+  /** Personal data in the answer: callers keep it inside the notifier and log counts only (S30). */
+  async listContactChannels(userId: string): Promise<{ kind: 'email' | 'sms'; address: string }[] | null> {
+    try {
+      const response = await this.call<{ channels: { kind: string; address: string }[] }>('ListContactChannels', { user_id: userId });
+      return response.channels.flatMap((channel) => (channel.kind === 'email' || channel.kind === 'sms' ? [{ kind: channel.kind, address: channel.address }] : []));
+    } catch (error) {
+      // UNIMPLEMENTED (grpc/doc/statuscodes.md, 12): an auth-service from before this method.
+      if ((error as { grpcStatus?: number }).grpcStatus === 12) return null;
+      throw error;
+    }
   }
 }

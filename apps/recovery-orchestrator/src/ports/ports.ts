@@ -29,6 +29,26 @@ export interface AuthPort {
   revokeTemporaryAccessPass(input: { readonly userId: string; readonly passId: string; readonly idempotencyKey: string }): Promise<void>;
 }
 
+/**
+ * auth-service's `ListContactChannels`: the user's confirmed email/SMS addresses (personal data: they
+ * stay inside the notifier). `null` when this auth-service does not offer the method yet (a rolling
+ * upgrade), so the other directories still serve.
+ */
+export interface ContactChannelsPort {
+  listContactChannels(userId: string): Promise<readonly { readonly kind: 'email' | 'sms'; readonly address: string }[] | null>;
+}
+
+/**
+ * Which per-address sends of a notice were accepted already, kept outside any retried transaction, so
+ * that a retry (an activity's, a redelivered event's) sends only what failed: one message per address
+ * and notice, even when a receiver does not dedupe by idempotency key.
+ */
+export interface NoticeDeliveryLedger {
+  /** The keys among `keys` recorded as delivered. */
+  delivered(keys: readonly string[]): Promise<ReadonlySet<string>>;
+  record(keys: readonly string[], at: Date): Promise<void>;
+}
+
 export interface PagerPort {
   page(input: {
     readonly reason: 'break-glass-recovery' | 'incident';
@@ -67,6 +87,7 @@ export const IDENTITY_VERIFIER_PORT = Symbol('recovery.identityVerifierPort');
 export const DEVICES_PORT = Symbol('recovery.devicesPort');
 export const USER_NOTIFIER_PORT = Symbol('recovery.userNotifierPort');
 export const CONTACT_DIRECTORY = Symbol('recovery.contactDirectory');
+export const NOTICE_DELIVERY_LEDGER = Symbol('recovery.noticeDeliveryLedger');
 
 /** A port whose adapter is not configured: the activity fails (and is retried) where on-call can see it. */
 export class NotConfiguredError extends Error {

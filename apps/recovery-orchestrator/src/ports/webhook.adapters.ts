@@ -1,16 +1,23 @@
-import { DomainError } from '@tessera/event-sourcing';
+import { assertNever, DomainError } from '@tessera/event-sourcing';
 import {
-  type ChannelAddress,
+  type ChannelKind,
   createWebhookChannel,
+  deriveIdempotencyKey,
+  type FanOutMessage,
   IDEMPOTENCY_KEY_HEADER,
   type NotificationChannel,
   type NotificationChannels,
   notifyAllChannels,
   SIGNATURE_HEADER,
   signWebhookPayload,
+  type TemplateId,
 } from '@tessera/notifications';
+import type { RecoveryNotice, StaffNotice } from '@tessera/recovery-workflows';
 import type { Logger } from 'pino';
-import { type DevicesPort, type IdentityVerifierPort, NotConfiguredError, type PagerPort, type UserNotifierPort } from './ports';
+import type { ContactDirectory } from './contact-directory';
+import { type DevicesPort, type IdentityVerifierPort, NotConfiguredError, type NoticeDeliveryLedger, type PagerPort, type UserNotifierPort } from './ports';
+
+export { ComposedContactDirectory, ConfiguredContactDirectory, type ContactDirectory } from './contact-directory';
 
 /** On-call is paged through the shared signed-webhook channel, with the shared `on-call-page` template. */
 export class WebhookPager implements PagerPort {
@@ -30,6 +37,18 @@ export class WebhookPager implements PagerPort {
       secret: false,
     });
     return { pageReference: (receipt.providerReference ?? receipt.idempotencyKey).slice(0, 200) };
+  }
+
+  /** Staff reminders (approvers, reviewers) with their own template rather than a page's free text. */
+  async remind(input: { readonly notice: StaffNotice; readonly recoveryId: string; readonly userId: string; readonly idempotencyKey: string; readonly raisedAt: Date }): Promise<void> {
+    if (!this.channel) throw new NotConfiguredError('the on-call webhook', 'ONCALL_WEBHOOK_URL and ONCALL_WEBHOOK_SECRET');
+    await this.channel.send({
+      recipient: 'on-call',
+      templateId: 'staff-reminder',
+      variables: { reminder: input.notice, reference: input.recoveryId, subjectUserId: input.userId, raisedAt: input.raisedAt },
+      idempotencyKey: input.idempotencyKey,
+      secret: false,
+    });
   }
 }
 
@@ -85,38 +104,42 @@ export class HttpDevices implements DevicesPort {
   }
 }
 
-/** Where a user can be reached. Addresses are personal data: they stay inside the notifier activity. */
-export interface ContactDirectory {
-  channelsOf(userId: string): Promise<readonly ChannelAddress[]>;
-}
-
-/** A directory given as configuration: `{"<userId>": [{"kind":"email","address":"…"}]}`. */
-export class ConfiguredContactDirectory implements ContactDirectory {
-  private readonly contacts: Readonly<Record<string, readonly ChannelAddress[]>>;
-
-  constructor(json: string | undefined) {
-    this.contacts = json ? (JSON.parse(json) as Record<string, ChannelAddress[]>) : {};
-  }
-
-  async channelsOf(userId: string): Promise<readonly ChannelAddress[]> {
-    return Object.hasOwn(this.contacts, userId) ? this.contacts[userId] : [];
-  }
-}
-
-/** The recovery notices that have a shared template; the others are recorded in the log only (see the report of issue 5). */
-const TEMPLATE_OF: Readonly<Record<string, 'recovery-requested' | 'recovery-cooling-off-started' | 'recovery-reminder' | 'recovery-completed' | 'recovery-cancelled' | 'account-frozen'>> = {
+/**
+ * The template of every notice the workflows send (S22). A mapped type over `RecoveryNotice`: a notice
+ * added to the workflows without a template here fails type-checking, and the notifier's unit test
+ * renders each one.
+ */
+export const NOTICE_TEMPLATES = {
   'recovery-requested': 'recovery-requested',
   'recovery-cooling-off-started': 'recovery-cooling-off-started',
   'recovery-completes-soon': 'recovery-reminder',
+  'recovery-pass-issued': 'recovery-pass-issued',
+  'recovery-factors-revoked': 'recovery-factors-revoked',
   'recovery-completed': 'recovery-completed',
   'recovery-cancelled': 'recovery-cancelled',
+  'recovery-rejected': 'recovery-rejected',
+  'recovery-expired': 'recovery-expired',
   'account-frozen': 'account-frozen',
-};
+  'account-unfrozen': 'account-unfrozen',
+} as const satisfies { readonly [N in RecoveryNotice]: TemplateId };
+
+/** What one notice came to. Counts and kinds only: safe to log (S30). */
+export interface NoticeOutcome {
+  readonly channels: number;
+  readonly alreadyDelivered: number;
+  readonly delivered: number;
+  readonly failed: number;
+}
 
 /**
- * S22: sends a notice on every channel the user has, through the shared adapters. The "this wasn't
- * me" link is minted here, inside the activity, and never returned (S32). A channel that fails with a
- * retryable error fails the activity, which Temporal retries with the same idempotency key.
+ * S22: sends a notice on every channel the user has, through the shared adapters, for the workflows'
+ * activities (`notify`) and for the account-change consumer (`send`). The "this wasn't me" link is
+ * minted here, inside the activity, and never returned (S32).
+ *
+ * Each address's send is recorded once accepted (`NoticeDeliveryLedger`), so a retry — Temporal's, or
+ * a redelivered event's — sends only to the addresses that failed. A retryable failure throws, and the
+ * caller retries with the same idempotency key; a permanent one (an address of a kind with no adapter
+ * configured) is logged and left. A user with no channel at all is logged (a count) and skipped.
  */
 export class ChannelNotifier implements UserNotifierPort {
   constructor(
@@ -124,40 +147,92 @@ export class ChannelNotifier implements UserNotifierPort {
     private readonly directory: ContactDirectory,
     private readonly cancelLink: (subjectId: string, userId: string) => Promise<string>,
     private readonly logger: Logger,
+    private readonly ledger: NoticeDeliveryLedger | null = null,
   ) {}
 
   async notify(input: Parameters<UserNotifierPort['notify']>[0]): Promise<void> {
-    const templateId = TEMPLATE_OF[input.notice];
-    const addresses = await this.directory.channelsOf(input.userId);
-    if (!templateId || addresses.length === 0) {
-      this.logger.warn({ notice: input.notice, subjectId: input.subjectId, channels: addresses.length }, templateId ? 'user has no notification channel' : 'no template for this notice');
-      return;
+    const notice = input.notice as RecoveryNotice;
+    if (!Object.hasOwn(NOTICE_TEMPLATES, notice)) {
+      // Unreachable while the types hold; a notice must never vanish silently.
+      throw new Error(`no template for the notice ${String(input.notice)}`);
     }
-    const endsAt = input.endsAt ?? input.at;
-    let message: Parameters<typeof notifyAllChannels>[2];
+    const link = () => this.cancelLink(input.subjectId, input.userId);
+    const base = { idempotencyKey: input.idempotencyKey };
+    const at = input.at;
+    let message: FanOutMessage;
+    const templateId = NOTICE_TEMPLATES[notice];
     switch (templateId) {
       case 'recovery-requested':
-        message = { templateId, variables: { requestedAt: input.at }, idempotencyKey: input.idempotencyKey, secret: false };
+        message = { ...base, templateId, variables: { requestedAt: at, cancelUrl: await link() }, secret: true };
         break;
       case 'recovery-cooling-off-started':
       case 'recovery-reminder':
-        message = { templateId, variables: { endsAt, cancelUrl: await this.cancelLink(input.subjectId, input.userId) }, idempotencyKey: input.idempotencyKey, secret: true };
+        message = { ...base, templateId, variables: { endsAt: input.endsAt ?? at, cancelUrl: await link() }, secret: true };
+        break;
+      case 'recovery-pass-issued':
+        message = { ...base, templateId, variables: { issuedAt: at, cancelUrl: await link() }, secret: true };
+        break;
+      case 'recovery-factors-revoked':
+        message = { ...base, templateId, variables: { revokedAt: at, cancelUrl: await link() }, secret: true };
         break;
       case 'recovery-completed':
-        message = { templateId, variables: { completedAt: input.at }, idempotencyKey: input.idempotencyKey, secret: false };
+        message = { ...base, templateId, variables: { completedAt: at }, secret: false };
         break;
       case 'recovery-cancelled':
-        message = { templateId, variables: { cancelledAt: input.at }, idempotencyKey: input.idempotencyKey, secret: false };
+        message = { ...base, templateId, variables: { cancelledAt: at }, secret: false };
+        break;
+      case 'recovery-rejected':
+        message = { ...base, templateId, variables: { rejectedAt: at }, secret: false };
+        break;
+      case 'recovery-expired':
+        message = { ...base, templateId, variables: { expiredAt: at }, secret: false };
         break;
       case 'account-frozen':
-        message = { templateId, variables: { frozenAt: input.at }, idempotencyKey: input.idempotencyKey, secret: false };
+        message = { ...base, templateId, variables: { frozenAt: at }, secret: false };
         break;
+      case 'account-unfrozen':
+        message = { ...base, templateId, variables: { unfrozenAt: at }, secret: false };
+        break;
+      default:
+        return assertNever(templateId);
     }
-    const results = await notifyAllChannels(this.channels, addresses, message);
-    const retryable = results.filter((result) => result.outcome === 'failed' && result.error.retryable);
-    for (const result of results) {
-      if (result.outcome === 'failed') this.logger.warn({ notice: input.notice, channel: result.kind, code: result.error.code }, 'notification not delivered');
+    await this.send({ userId: input.userId, notice, message });
+  }
+
+  /**
+   * One notice to every channel of `userId`. Throws when a channel failed in a way worth retrying
+   * (after recording what was delivered), so the caller retries with the same key.
+   */
+  async send(input: { readonly userId: string; readonly notice: string; readonly message: FanOutMessage }): Promise<NoticeOutcome> {
+    const { notice, message } = input;
+    if (Object.keys(this.channels).length === 0) {
+      // Nothing could be sent: no need to look up (personal) addresses. The setting is what to fix.
+      this.logger.warn({ notice, idempotencyKey: message.idempotencyKey }, 'no notification channel is configured (SMTP_*, SMS_WEBHOOK_*, PUSH_WEBHOOK_*); notice not sent');
+      return { channels: 0, alreadyDelivered: 0, delivered: 0, failed: 0 };
     }
-    if (retryable.length > 0) throw new Error(`${retryable.length} channel(s) failed and will be retried`);
+    const addresses = await this.directory.channelsOf(input.userId);
+    if (addresses.length === 0) {
+      this.logger.info({ notice, idempotencyKey: message.idempotencyKey, channels: 0 }, 'user has no notification channel; notice skipped');
+      return { channels: 0, alreadyDelivered: 0, delivered: 0, failed: 0 };
+    }
+    // The per-address keys the fan-out derives: a hash of the address, never the address itself.
+    const keys = addresses.map((entry) => deriveIdempotencyKey(message.idempotencyKey, entry.kind, entry.address));
+    const done = this.ledger ? await this.ledger.delivered(keys) : new Set<string>();
+    const pending = addresses.filter((_entry, index) => !done.has(keys[index]));
+    const pendingKeys = keys.filter((key) => !done.has(key));
+    const results = await notifyAllChannels(this.channels, pending, message);
+    const deliveredKeys = [...new Set(results.flatMap((result) => (result.outcome === 'delivered' ? [pendingKeys[result.index]] : [])))];
+    if (this.ledger && deliveredKeys.length > 0) await this.ledger.record(deliveredKeys, new Date());
+
+    const failures = results.flatMap((result) => (result.outcome === 'failed' ? [result] : []));
+    for (const failure of failures) {
+      this.logger.warn({ notice, channel: failure.kind, code: failure.error.code, retryable: failure.error.retryable }, 'notification not delivered');
+    }
+    const outcome: NoticeOutcome = { channels: addresses.length, alreadyDelivered: addresses.length - pending.length, delivered: deliveredKeys.length, failed: failures.length };
+    const kinds: ChannelKind[] = [...new Set(addresses.map((entry) => entry.kind))];
+    this.logger.info({ notice, idempotencyKey: message.idempotencyKey, kinds, ...outcome }, 'security notice sent');
+    const retryable = failures.filter((failure) => failure.error.retryable).length;
+    if (retryable > 0) throw new Error(`${retryable} channel(s) failed and will be retried`);
+    return outcome;
   }
 }

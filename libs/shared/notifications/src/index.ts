@@ -41,6 +41,7 @@ export {
 export {
   type ChannelAddress,
   type ChannelResult,
+  deriveIdempotencyKey,
   type FanOutMessage,
   type NotificationChannels,
   notifyAllChannels,

@@ -64,6 +64,15 @@ const minutes = (count: number) => `${count} minute${count === 1 ? '' : 's'}`;
 
 const CONTACT = 'contact your security team now';
 
+const WASNT_ME = "This wasn't me: cancel the recovery";
+
+/** Why a device or factor went, as a clause after its date; a user's own removal needs none. */
+const REMOVAL_CAUSE: Readonly<Record<'user_removed' | 'recovery' | 'incident', string>> = {
+  user_removed: '',
+  recovery: ' by a recovery of your account',
+  incident: ' by your security team',
+};
+
 export interface TemplateContent {
   readonly subject: string;
   readonly blocks: readonly Block[];
@@ -148,29 +157,39 @@ export const TEMPLATES = {
 
   'factor-removed': define({
     carriesSecret: false,
-    variables: factorChange,
-    render: ({ factorKind, factorName, occurredAt }) => ({
-      subject: 'A sign-in method was removed from your account',
-      blocks: [
-        `A ${FACTOR_LABELS[factorKind]}${factorName ? ` ("${factorName}")` : ''} was removed from your Tessera account on ${formatInstant(occurredAt)}.`,
-        'If this was you, there is nothing to do.',
-        `If it was not you, ${CONTACT}.`,
-      ],
-      sms: `Tessera: a ${FACTOR_LABELS[factorKind]} was removed from your account on ${formatInstant(occurredAt)}. Not you? ${capitalise(CONTACT)}.`,
-    }),
+    variables: factorChange.extend({ reason: z.enum(['user_removed', 'recovery', 'incident']).optional() }),
+    render: ({ factorKind, factorName, occurredAt, reason }) => {
+      const cause = reason ? REMOVAL_CAUSE[reason] : '';
+      return {
+        subject: 'A sign-in method was removed from your account',
+        blocks: [
+          `A ${FACTOR_LABELS[factorKind]}${factorName ? ` ("${factorName}")` : ''} was removed from your Tessera account on ${formatInstant(occurredAt)}${cause}.`,
+          'If this was you, there is nothing to do.',
+          `If it was not you, ${CONTACT}.`,
+        ],
+        sms: `Tessera: a ${FACTOR_LABELS[factorKind]} was removed from your account on ${formatInstant(occurredAt)}${cause}. Not you? ${capitalise(CONTACT)}.`,
+      };
+    },
   }),
 
+  /**
+   * Carries the "this wasn't me" link (a secret, S32): the first notice of a recovery is the one a
+   * victim most needs to be able to act on at once (NIST SP 800-63B-4 §4.2.3: notify, so that an
+   * unauthorised recovery can be stopped).
+   */
   'recovery-requested': define({
-    carriesSecret: false,
-    variables: z.strictObject({ requestedAt: instant }),
-    render: ({ requestedAt }) => ({
+    carriesSecret: true,
+    variables: z.strictObject({ requestedAt: instant, cancelUrl: linkUrl }),
+    render: ({ requestedAt, cancelUrl }) => ({
       subject: 'A recovery of your account was requested',
       blocks: [
         `A recovery of your Tessera account was requested on ${formatInstant(requestedAt)}. A recovery lets someone who lost their sign-in methods add new ones, after identity checks, approvals and a waiting period.`,
         'If you asked for it, there is nothing to do yet: you will hear from us at each step.',
-        `If you did not, sign in with any of your sign-in methods and cancel it, or ${CONTACT}.`,
+        'If you did not, cancel it now:',
+        link(WASNT_ME, cancelUrl),
+        `The link works once. You can also sign in with any of your sign-in methods and cancel it, or ${CONTACT}.`,
       ],
-      sms: `Tessera: a recovery of your account was requested on ${formatInstant(requestedAt)}. Not you? Sign in and cancel it, or ${CONTACT}.`,
+      sms: `Tessera: a recovery of your account was requested on ${formatInstant(requestedAt)}. Not you? Cancel it: ${cancelUrl}`,
     }),
   }),
 
@@ -183,7 +202,7 @@ export const TEMPLATES = {
       blocks: [
         `A recovery of your Tessera account was approved. Unless it is cancelled, it completes on ${formatInstant(endsAt)}, and then new sign-in methods can be added to your account.`,
         'If this was not you, cancel it now:',
-        link("This wasn't me: cancel the recovery", cancelUrl),
+        link(WASNT_ME, cancelUrl),
         'The link works once. You can also cancel by signing in with any of your sign-in methods.',
       ],
       sms: `Tessera: a recovery of your account completes on ${formatInstant(endsAt)}. Not you? Cancel it: ${cancelUrl}`,
@@ -198,7 +217,7 @@ export const TEMPLATES = {
       blocks: [
         `Reminder: the recovery of your Tessera account completes on ${formatInstant(endsAt)}. After that, new sign-in methods can be added to your account.`,
         'If this was not you, cancel it now:',
-        link("This wasn't me: cancel the recovery", cancelUrl),
+        link(WASNT_ME, cancelUrl),
         'The link works once. You can also cancel by signing in with any of your sign-in methods.',
       ],
       sms: `Tessera reminder: a recovery of your account completes on ${formatInstant(endsAt)}. Not you? Cancel it: ${cancelUrl}`,
@@ -229,6 +248,112 @@ export const TEMPLATES = {
         `If you did not cancel it and still need to recover your account, ${CONTACT}.`,
       ],
       sms: `Tessera: the recovery of your account was cancelled on ${formatInstant(cancelledAt)}. Your sign-in methods were not changed.`,
+    }),
+  }),
+
+  /**
+   * The pass went to the address of record and the recovery is still running: the person who holds
+   * the pass can now add sign-in methods, so a victim gets the link once more.
+   */
+  'recovery-pass-issued': define({
+    carriesSecret: true,
+    variables: z.strictObject({ issuedAt: instant, cancelUrl: linkUrl }),
+    render: ({ issuedAt, cancelUrl }) => ({
+      subject: 'A one-time pass to recover your account was sent',
+      blocks: [
+        `On ${formatInstant(issuedAt)} the recovery of your Tessera account reached its last step: a one-time pass that lets new sign-in methods be added was sent to your registered address. It is not in this message.`,
+        'If this was not you, cancel the recovery now:',
+        link(WASNT_ME, cancelUrl),
+        `The link works once. If the pass was not yours to receive, ${CONTACT}.`,
+      ],
+      sms: `Tessera: a one-time recovery pass for your account was sent on ${formatInstant(issuedAt)}. Not you? Cancel it: ${cancelUrl}`,
+    }),
+  }),
+
+  'recovery-factors-revoked': define({
+    carriesSecret: true,
+    variables: z.strictObject({ revokedAt: instant, cancelUrl: linkUrl }),
+    render: ({ revokedAt, cancelUrl }) => ({
+      subject: 'Your old sign-in methods were turned off',
+      blocks: [
+        `As part of the recovery of your Tessera account, the sign-in methods you had before stopped working on ${formatInstant(revokedAt)}. The ones added during the recovery keep working.`,
+        'If this was not you, cancel the recovery now:',
+        link(WASNT_ME, cancelUrl),
+        `The link works once. Then ${CONTACT}.`,
+      ],
+      sms: `Tessera: your old sign-in methods were turned off by a recovery on ${formatInstant(revokedAt)}. Not you? Cancel it: ${cancelUrl}`,
+    }),
+  }),
+
+  'recovery-rejected': define({
+    carriesSecret: false,
+    variables: z.strictObject({ rejectedAt: instant }),
+    render: ({ rejectedAt }) => ({
+      subject: 'The recovery of your account was refused',
+      blocks: [
+        `The recovery of your Tessera account was refused by your security team on ${formatInstant(rejectedAt)}. Your sign-in methods were not changed.`,
+        `If you asked for it and still need to recover your account, ${CONTACT}. If you did not ask for it, someone may be trying to take over your account: ${CONTACT}.`,
+      ],
+      sms: `Tessera: the recovery of your account was refused on ${formatInstant(rejectedAt)}. Your sign-in methods were not changed.`,
+    }),
+  }),
+
+  'recovery-expired': define({
+    carriesSecret: false,
+    variables: z.strictObject({ expiredAt: instant }),
+    render: ({ expiredAt }) => ({
+      subject: 'The recovery of your account expired',
+      blocks: [
+        `The recovery of your Tessera account expired unfinished on ${formatInstant(expiredAt)}. Your sign-in methods were not changed; anything it handed out no longer works.`,
+        `If you still need to recover your account, start again or ${CONTACT}.`,
+      ],
+      sms: `Tessera: the recovery of your account expired on ${formatInstant(expiredAt)}. Your sign-in methods were not changed.`,
+    }),
+  }),
+
+  /**
+   * A vault restore puts the authenticator seeds of a backup on a device: for the account it is a new
+   * binding (DESIGN.md ladder rung 3), and it notifies like one (S22).
+   */
+  'authenticator-restored': define({
+    carriesSecret: false,
+    variables: z.strictObject({ restoredAt: instant }),
+    render: ({ restoredAt }) => ({
+      subject: 'Your authenticator backup was restored',
+      blocks: [
+        `Your encrypted authenticator backup was restored onto a device on ${formatInstant(restoredAt)}. That device can now produce your sign-in codes.`,
+        'If this was you, there is nothing to do.',
+        `If it was not you, someone knows your backup passphrase: ${CONTACT}, and replace the sign-in methods in the backup.`,
+      ],
+      sms: `Tessera: your authenticator backup was restored onto a device on ${formatInstant(restoredAt)}. Not you? ${capitalise(CONTACT)}.`,
+    }),
+  }),
+
+  'device-reported-lost': define({
+    carriesSecret: false,
+    variables: z.strictObject({ reason: z.enum(['lost', 'stolen']), reportedAt: instant }),
+    render: ({ reason, reportedAt }) => ({
+      subject: `A device was reported ${reason} on your account`,
+      blocks: [
+        `A device of your Tessera account was reported ${reason} on ${formatInstant(reportedAt)}. Its sign-in methods still work until it is revoked.`,
+        'If you reported it, revoke it in your security settings once you are sure it is gone.',
+        `If you did not report it, ${CONTACT}.`,
+      ],
+      sms: `Tessera: a device of your account was reported ${reason} on ${formatInstant(reportedAt)}. Not you? ${capitalise(CONTACT)}.`,
+    }),
+  }),
+
+  'device-revoked': define({
+    carriesSecret: false,
+    variables: z.strictObject({ reason: z.enum(['user_removed', 'recovery', 'incident']), revokedAt: instant }),
+    render: ({ reason, revokedAt }) => ({
+      subject: 'A device was removed from your account',
+      blocks: [
+        `A device was removed from your Tessera account on ${formatInstant(revokedAt)}${REMOVAL_CAUSE[reason]}. Its sign-in methods no longer work.`,
+        'If this was you or your security team, there is nothing to do.',
+        `If it was not, ${CONTACT}.`,
+      ],
+      sms: `Tessera: a device was removed from your account on ${formatInstant(revokedAt)}${REMOVAL_CAUSE[reason]}. Not you? ${capitalise(CONTACT)}.`,
     }),
   }),
 
@@ -268,6 +393,38 @@ export const TEMPLATES = {
       ],
       sms: `Tessera: your security team froze your account on ${formatInstant(frozenAt)}. They will contact you; nobody will ask you for a code.`,
     }),
+  }),
+
+  'account-unfrozen': define({
+    carriesSecret: false,
+    variables: z.strictObject({ unfrozenAt: instant }),
+    render: ({ unfrozenAt }) => ({
+      subject: 'Your account was unfrozen',
+      blocks: [
+        `Your security team unfroze your Tessera account on ${formatInstant(unfrozenAt)}. Sign-in methods can be added and removed again.`,
+        `If you were not told why, ${CONTACT}.`,
+      ],
+      sms: `Tessera: your security team unfroze your account on ${formatInstant(unfrozenAt)}.`,
+    }),
+  }),
+
+  /** Reminds staff (approvers, reviewers) through the on-call webhook of a recovery that waits for them. */
+  'staff-reminder': define({
+    carriesSecret: false,
+    variables: z.strictObject({
+      reminder: z.enum(['approval-pending', 'post-incident-review-open']),
+      reference: identifier,
+      subjectUserId: identifier,
+      raisedAt: instant,
+    }),
+    render: ({ reminder, reference, subjectUserId, raisedAt }) => {
+      const what = reminder === 'approval-pending' ? 'is waiting for approvals' : 'has a post-incident review still open';
+      return {
+        subject: `[Tessera] Recovery ${reference} ${what}`,
+        blocks: [`Recovery ${reference} ${what}.`, `User: ${subjectUserId}`, `Reminder sent: ${formatInstant(raisedAt)}`],
+        sms: `Tessera reminder: recovery ${reference} (user ${subjectUserId}) ${what}.`,
+      };
+    },
   }),
 
   /** Pages on-call (break-glass recoveries, incidents) through the signed webhook. */

@@ -12,11 +12,20 @@ const SAMPLES: { readonly [T in TemplateId]: TemplateVariables<T> } = {
   'one-time-code': { code: '493817', expiresInMinutes: 5 },
   'factor-bound': { factorKind: 'webauthn', factorName: 'YubiKey 5C', occurredAt: '2026-03-01T09:00:00Z' },
   'factor-removed': { factorKind: 'totp', occurredAt: new Date('2026-03-01T09:00:00Z') },
-  'recovery-requested': { requestedAt: '2026-03-01T09:00:00.000Z' },
+  'recovery-requested': { requestedAt: '2026-03-01T09:00:00.000Z', cancelUrl: CANCEL_URL },
   'recovery-cooling-off-started': { endsAt: '2026-03-02T09:00:00Z', cancelUrl: CANCEL_URL },
   'recovery-reminder': { endsAt: '2026-03-02T09:00:00Z', cancelUrl: CANCEL_URL },
   'recovery-completed': { completedAt: '2026-03-09T09:00:00Z' },
   'recovery-cancelled': { cancelledAt: '2026-03-01T10:00:00Z' },
+  'recovery-pass-issued': { issuedAt: '2026-03-08T09:00:00Z', cancelUrl: CANCEL_URL },
+  'recovery-factors-revoked': { revokedAt: '2026-03-08T10:00:00Z', cancelUrl: CANCEL_URL },
+  'recovery-rejected': { rejectedAt: '2026-03-01T11:00:00Z' },
+  'recovery-expired': { expiredAt: '2026-03-15T09:00:00Z' },
+  'authenticator-restored': { restoredAt: '2026-03-01T09:00:00Z' },
+  'device-reported-lost': { reason: 'stolen', reportedAt: '2026-03-01T09:00:00Z' },
+  'device-revoked': { reason: 'incident', revokedAt: '2026-03-01T09:00:00Z' },
+  'account-unfrozen': { unfrozenAt: '2026-03-02T09:00:00Z' },
+  'staff-reminder': { reminder: 'approval-pending', reference: 'rec-42', subjectUserId: 'user-7', raisedAt: '2026-03-01T09:00:00Z' },
   'throttle-engaged': { level: 'delayed', occurredAt: '2026-03-01T09:00:00Z' },
   'account-frozen': { frozenAt: '2026-03-01T09:00:00Z' },
   'on-call-page': { reason: 'incident', reference: 'inc-42', subjectUserId: 'user-7', summary: 'Compromise suspected: account frozen', raisedAt: '2026-03-01T09:00:00Z' },
@@ -171,14 +180,51 @@ describe('notification templates', () => {
     });
   });
 
-  it('the cooling-off notice carries the "this wasn\'t me" link on every channel', () => {
-    for (const channel of CHANNELS) {
-      expect(renderTemplate('recovery-cooling-off-started', SAMPLES['recovery-cooling-off-started'], channel).text).toContain(CANCEL_URL);
+  it.each(['recovery-requested', 'recovery-cooling-off-started', 'recovery-reminder', 'recovery-pass-issued', 'recovery-factors-revoked'] as const)(
+    'S22: %s, sent while a recovery runs, carries the "this wasn\'t me" link on every channel',
+    (templateId) => {
+      for (const channel of CHANNELS) expect(renderTemplate(templateId, SAMPLES[templateId], channel).text).toContain(CANCEL_URL);
+    },
+  );
+
+  it('S22: every notice says what happened and when, and what to do if it was not them', () => {
+    for (const templateId of TEMPLATE_IDS.filter((id) => id !== 'one-time-code' && id !== 'on-call-page' && id !== 'staff-reminder')) {
+      const rendered = renderTemplate(templateId, SAMPLES[templateId], 'email');
+      expect(rendered.text).toMatch(/20\d\d-\d\d-\d\d \d\d:\d\d UTC/);
+      expect(rendered.text).toMatch(/security team|cancel/i);
     }
   });
 
+  it('S22: a removal says who removed it when it was not the user', () => {
+    const byRecovery = renderTemplate('factor-removed', { factorKind: 'totp', occurredAt: '2026-03-01T09:00:00Z', reason: 'recovery' }, 'sms');
+    const byUser = renderTemplate('factor-removed', { factorKind: 'totp', occurredAt: '2026-03-01T09:00:00Z', reason: 'user_removed' }, 'sms');
+    expect(byRecovery.text).toContain('by a recovery of your account');
+    expect(byUser.text).not.toContain(' by ');
+    expect(renderTemplate('device-revoked', SAMPLES['device-revoked'], 'email').text).toContain('by your security team');
+  });
+
+  it('S29/S30: a pass-issued notice never carries the pass, and refuses one passed as a variable', () => {
+    const rendered = renderTemplate('recovery-pass-issued', SAMPLES['recovery-pass-issued'], 'email');
+    expect(rendered.text).toContain('It is not in this message');
+    expect(failure(() => renderTemplate('recovery-pass-issued', { ...SAMPLES['recovery-pass-issued'], pass: 'TAP-123456' } as never, 'email')).message).toContain('unexpected pass');
+  });
+
+  it('staff reminders name the recovery and what it waits for', () => {
+    const review = renderTemplate('staff-reminder', { ...SAMPLES['staff-reminder'], reminder: 'post-incident-review-open' }, 'webhook');
+    if (review.channel !== 'webhook') throw new Error('expected webhook');
+    expect(review.subject).toBe('[Tessera] Recovery rec-42 has a post-incident review still open');
+    expect(renderTemplate('staff-reminder', SAMPLES['staff-reminder'], 'sms').text).toContain('is waiting for approvals');
+  });
+
   it('marks exactly the templates with a code or a single-use link as carrying a secret', () => {
-    expect(TEMPLATE_IDS.filter((id) => templateCarriesSecret(id)).sort()).toEqual(['one-time-code', 'recovery-cooling-off-started', 'recovery-reminder']);
+    expect(TEMPLATE_IDS.filter((id) => templateCarriesSecret(id)).sort()).toEqual([
+      'one-time-code',
+      'recovery-cooling-off-started',
+      'recovery-factors-revoked',
+      'recovery-pass-issued',
+      'recovery-reminder',
+      'recovery-requested',
+    ]);
   });
 
   it('S9: tells the user when delays begin and when codes lock, with the exits that stay open', () => {
