@@ -47,12 +47,13 @@ const factorChange = z.strictObject({
   occurredAt: instant,
 });
 
+/** Each with its article ("an authenticator app"), which the label decides. */
 const FACTOR_LABELS: Readonly<Record<AuthFactorKind, string>> = {
-  totp: 'authenticator app',
-  webauthn: 'security key or passkey',
-  backup_codes: 'set of backup codes',
-  email_otp: 'email address for sign-in codes',
-  sms_otp: 'phone number for text message codes',
+  totp: 'an authenticator app',
+  webauthn: 'a security key or passkey',
+  backup_codes: 'a set of backup codes',
+  email_otp: 'an email address for sign-in codes',
+  sms_otp: 'a phone number for text message codes',
 };
 
 /** `2026-03-01 09:00 UTC`: one unambiguous form on every channel, whatever the reader's zone. */
@@ -147,11 +148,11 @@ export const TEMPLATES = {
     render: ({ factorKind, factorName, occurredAt }) => ({
       subject: 'A sign-in method was added to your account',
       blocks: [
-        `A ${FACTOR_LABELS[factorKind]}${factorName ? ` ("${factorName}")` : ''} was added to your Tessera account on ${formatInstant(occurredAt)}.`,
+        `${capitalise(FACTOR_LABELS[factorKind])}${factorName ? ` ("${factorName}")` : ''} was added to your Tessera account on ${formatInstant(occurredAt)}.`,
         'If this was you, there is nothing to do.',
         `If it was not you, someone else may be able to sign in as you: remove it in your security settings and ${CONTACT}.`,
       ],
-      sms: `Tessera: a ${FACTOR_LABELS[factorKind]} was added to your account on ${formatInstant(occurredAt)}. Not you? Remove it and ${CONTACT}.`,
+      sms: `Tessera: ${FACTOR_LABELS[factorKind]} was added to your account on ${formatInstant(occurredAt)}. Not you? Remove it and ${CONTACT}.`,
     }),
   }),
 
@@ -163,11 +164,11 @@ export const TEMPLATES = {
       return {
         subject: 'A sign-in method was removed from your account',
         blocks: [
-          `A ${FACTOR_LABELS[factorKind]}${factorName ? ` ("${factorName}")` : ''} was removed from your Tessera account on ${formatInstant(occurredAt)}${cause}.`,
+          `${capitalise(FACTOR_LABELS[factorKind])}${factorName ? ` ("${factorName}")` : ''} was removed from your Tessera account on ${formatInstant(occurredAt)}${cause}.`,
           'If this was you, there is nothing to do.',
           `If it was not you, ${CONTACT}.`,
         ],
-        sms: `Tessera: a ${FACTOR_LABELS[factorKind]} was removed from your account on ${formatInstant(occurredAt)}${cause}. Not you? ${capitalise(CONTACT)}.`,
+        sms: `Tessera: ${FACTOR_LABELS[factorKind]} was removed from your account on ${formatInstant(occurredAt)}${cause}. Not you? ${capitalise(CONTACT)}.`,
       };
     },
   }),

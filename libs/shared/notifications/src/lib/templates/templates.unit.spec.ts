@@ -73,6 +73,16 @@ describe('notification templates', () => {
     });
   });
 
+  it.each([
+    ['totp', 'An authenticator app was added', 'Tessera: an authenticator app was added'],
+    ['webauthn', 'A security key or passkey', 'Tessera: a security key or passkey was added'],
+    ['email_otp', 'An email address for sign-in codes', 'Tessera: an email address for sign-in codes was added'],
+  ] as const)('names a %s factor with its own article', (factorKind, email, sms) => {
+    const variables = { factorKind, occurredAt: '2026-03-01T09:00:00Z' };
+    expect(renderTemplate('factor-bound', variables, 'email').text).toContain(email);
+    expect(renderTemplate('factor-bound', variables, 'sms').text).toContain(sms);
+  });
+
   describe('escaping', () => {
     const hostile = `<script>alert("x")</script> & 'y'`;
 
