@@ -1,3 +1,5 @@
+import type { StaffNotice } from '@tessera/recovery-workflows';
+
 /**
  * What the orchestrator needs from the world, as narrow ports (STYLE.md: a factory takes the few
  * ports it needs). Production adapters are in this folder; workflow tests give typed fakes.
@@ -58,6 +60,8 @@ export interface PagerPort {
     readonly raisedAt: Date;
     readonly idempotencyKey: string;
   }): Promise<{ readonly pageReference: string }>;
+  /** A reminder to staff (approvals pending, a post-incident review still open): not a page, its own template. */
+  remind(input: { readonly notice: StaffNotice; readonly recoveryId: string; readonly userId: string; readonly idempotencyKey: string; readonly raisedAt: Date }): Promise<void>;
 }
 
 /** An identity-verification provider, asked through a signed webhook for the outcome of one of its checks. */

@@ -117,16 +117,7 @@ export function createRecoveryActivities(ports: RecoveryActivityPorts): Recovery
       refusing(() => notifier.notify({ userId, subjectId: recoveryId, notice, idempotencyKey: noticeKey.slice(0, 200), at: new Date(), endsAt: at === null ? null : new Date(at) })),
 
     notifyStaff: ({ notice, recoveryId, userId, noticeKey }) =>
-      refusing(async () => {
-        await pager.page({
-          reason: 'break-glass-recovery',
-          reference: recoveryId,
-          subjectUserId: userId,
-          summary: notice === 'approval-pending' ? `Recovery ${recoveryId} is waiting for approvals` : `The post-incident review of recovery ${recoveryId} is still open`,
-          raisedAt: new Date(),
-          idempotencyKey: noticeKey.slice(0, 200),
-        });
-      }),
+      refusing(() => pager.remind({ notice, recoveryId, userId, idempotencyKey: noticeKey.slice(0, 200), raisedAt: new Date() })),
 
     loadIncident: ({ incidentId }) =>
       refusing(async () => {

@@ -161,7 +161,8 @@ describe('every wait has a timeout', () => {
       expect(await r.handle.result()).toMatchObject({ status: 'expired' });
       expect(ledger.events(r.recoveryId).at(-1)).toMatchObject({ type: 'RecoveryExpired', data: { stage: 'approval' } });
       // Reminders every 24 h inside the 72 h approval window: at 24 h and 48 h.
-      expect(world.pager.pages.filter((page) => page.summary.includes('waiting for approvals'))).toHaveLength(2);
+      expect(world.pager.reminders.filter((reminder) => reminder.notice === 'approval-pending')).toHaveLength(2);
+      expect(world.pager.pages).toHaveLength(0); // a reminder is not a page
     });
   });
 

@@ -55,9 +55,13 @@ export class FakeAuth implements AuthPort {
 
 export class FakePager implements PagerPort {
   readonly pages: Parameters<PagerPort['page']>[0][] = [];
+  readonly reminders: Parameters<PagerPort['remind']>[0][] = [];
   async page(input: Parameters<PagerPort['page']>[0]) {
     this.pages.push(input);
     return { pageReference: `PAGE-${this.pages.length}` };
+  }
+  async remind(input: Parameters<PagerPort['remind']>[0]) {
+    this.reminders.push(input);
   }
 }
 
