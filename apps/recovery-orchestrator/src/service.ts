@@ -8,6 +8,7 @@ import { DRILL_SCHEDULE_ID, RECOVERY_TASK_QUEUE } from '@tessera/recovery-workfl
 import { z } from 'zod';
 import { RecoveryGrpcController } from './grpc/recovery-grpc.controller';
 import { IncidentsController } from './incidents/incidents.controller';
+import { CodecController } from './temporal/codec.controller';
 import { NoticeDeliveries1733100000000 } from './notifications/notice-deliveries.migration';
 import { SecurityNoticesConsumer } from './notifications/security-notices.consumer';
 import { AuthLinkConsumer } from './auth-events/auth-link.consumer';
@@ -65,6 +66,11 @@ export const recoveryOrchestratorConfigSchema = baseConfigSchema.extend({
     .describe("name of its consumer of auth-service's and device-registry's events for security notices (group recovery-orchestrator.<name>)"),
   NOTICES_MAX_AGE: duration('3d').describe('binding/removal events older than this get no notice (a new consumer group reads the topics from their start)'),
   CANCEL_LINK_KEYS: optionalText.describe('"kid:base64key,…" HMAC keys of "this wasn\'t me" links; the first signs (required in production)'),
+  TEMPORAL_UI_ORIGIN: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as http://127.0.0.1:8233')
+    .default('http://127.0.0.1:8233')
+    .describe('origin of the Temporal Web UI allowed to call /codec/decode (development only)'),
   TEMPORAL_PAYLOAD_KEYS: optionalText.describe('"kid:base64key,…" AES-256 keys sealing Temporal payloads; the first encrypts, all decrypt (required in production)'),
   CANCEL_LINK_BASE_URL: z.string().default('http://127.0.0.1:3103/recover/cancel').describe('the page that receives "this wasn\'t me" links'),
   CANCEL_LINK_LIFETIME: duration('14d'),
@@ -114,7 +120,7 @@ export class RecoveryOrchestratorModule {
         }),
         RecoveryWorkModule.register(),
       ],
-      controllers: [IncidentsController, RecoveryGrpcController],
+      controllers: [IncidentsController, RecoveryGrpcController, CodecController],
       providers: [AuthLinkConsumer],
     };
   }

@@ -37,6 +37,7 @@ temporal_start() {
   nohup "$TEMPORAL_VENV/bin/temporal" server start-dev \
     --ip 127.0.0.1 --port "$TESSERA_TEMPORAL_PORT" --ui-port "$TESSERA_TEMPORAL_UI_PORT" \
     --db-filename "$TEMPORAL_DIR/temporal.db" --namespace "$TEMPORAL_NAMESPACE" "${attrs[@]}" \
+    --ui-codec-endpoint "http://127.0.0.1:${SERVICE_PORT[recovery-orchestrator]:-3103}/codec" \
     --log-level warn >"$TEMPORAL_DIR/temporal.log" 2>&1 &
   echo $! >"$TEMPORAL_DIR/temporal.pid"
 }
