@@ -19,7 +19,7 @@ service_env() {
   # local policy, whose cooling-off is the shortest a policy may set (1 h) and whose restricted period
   # is 10 min, so that a whole recovery can be walked through in an afternoon.
   case $name in
-    auth-service) echo "AUTH_SMTP_URL=smtp://127.0.0.1:$TESSERA_SMTP_PORT" ;;
+    auth-service) echo "AUTH_SMTP_URL=smtp://127.0.0.1:$TESSERA_SMTP_PORT?security=none" ;;
     recovery-orchestrator)
       echo "SMTP_HOST=127.0.0.1" "SMTP_PORT=$TESSERA_SMTP_PORT" "SMTP_SECURITY=none" "SMTP_FROM=security@tessera.localhost" \
            "RECOVERY_POLICY_FILE=$TESSERA_ROOT/infra/local/policies/local.json" "RECOVERY_POLICY_VERSION=local-1" ;;

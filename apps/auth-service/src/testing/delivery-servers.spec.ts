@@ -66,16 +66,24 @@ export interface TestSmsGateway {
   readonly requests: GatewayRequest[];
   /** The code of the newest message to `to` that carried a valid signature. */
   codeFor(to: string): string;
+  /** Answers the next `count` requests 503, as a gateway that is down (the requests are not kept). */
+  failNext(count: number): void;
   close(): Promise<void>;
 }
 
 /** Answers 401 to a request whose signature does not verify, like a real gateway. */
 export async function startSmsGateway(secret = 'sms-gateway-secret-of-at-least-32-bytes!!'): Promise<TestSmsGateway> {
   const requests: GatewayRequest[] = [];
+  let failures = 0;
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
+      if (failures > 0) {
+        failures--;
+        response.writeHead(503).end();
+        return;
+      }
       const body = Buffer.concat(chunks).toString('utf8');
       const signatureValid = verifyWebhookSignature(secret, request.headers['tessera-signature'] as string | undefined, body, new Date());
       const idempotencyKey = request.headers['tessera-idempotency-key'] as string | undefined;
@@ -95,6 +103,9 @@ export async function startSmsGateway(secret = 'sms-gateway-secret-of-at-least-3
       const code = message && /(?:^|[^0-9])([0-9]{6,10})(?:[^0-9]|$)/.exec(message.payload.text)?.[1];
       if (!code) throw new Error(`no code was sent to ${to}`);
       return code;
+    },
+    failNext(count) {
+      failures = count;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

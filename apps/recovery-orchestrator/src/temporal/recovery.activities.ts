@@ -30,6 +30,9 @@ export interface RecoveryActivityPorts {
   readonly logger: Logger;
 }
 
+/** auth-service's codes for a pass it stored but could not deliver (its delivery failed or is not configured). */
+const UNDELIVERED: ReadonlySet<string> = new Set(['auth_delivery_failed', 'auth_delivery_unavailable']);
+
 /** The key a retried activity reuses, so a command reaching auth-service twice has its effect once. */
 function attemptKey(suffix: string): string {
   const info = Context.current().info;
@@ -78,7 +81,15 @@ export function createRecoveryActivities(ports: RecoveryActivityPorts): Recovery
         const target = channels.find((channel) => channel.kind === 'email') ?? channels.find((channel) => channel.kind === 'sms');
         if (!target) throw new Error(`user ${userId} has no email or SMS channel for the pass; add one to the contact directory`);
         const delivery = { channel: target.kind as 'email' | 'sms', address: target.address };
-        return auth.issueTemporaryAccessPass({ userId, recoveryId, idempotencyKey: `recovery:${recoveryId}:tap`, lifetimeSeconds, delivery });
+        try {
+          return await auth.issueTemporaryAccessPass({ userId, recoveryId, idempotencyKey: `recovery:${recoveryId}:tap`, lifetimeSeconds, delivery });
+        } catch (error) {
+          // A pass auth-service could not deliver (mail server down or misconfigured) is not the end of
+          // the recovery: it is retried, visibly to on-call, until delivery works (auth-service drops
+          // the undelivered pass, so the retry sends a new one).
+          if (error instanceof DomainError && UNDELIVERED.has(error.code)) throw new Error(`the pass for recovery ${recoveryId} was not delivered (${error.code}); retrying`);
+          throw error;
+        }
       }),
 
     revokeTemporaryAccessPass: ({ recoveryId, userId, passId }) => refusing(() => auth.revokeTemporaryAccessPass({ userId, passId, idempotencyKey: `recovery:${recoveryId}:tap-revoke:${passId}` })),

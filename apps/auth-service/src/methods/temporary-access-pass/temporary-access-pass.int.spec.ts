@@ -86,6 +86,24 @@ describe('temporary access passes on the user’s stream', () => {
     expect((await events(svc, userId)).filter((event) => event.type === 'TotpEnrolled')).toHaveLength(1);
   });
 
+  it('S25: a pass that could not be delivered is dropped, so the orchestrator’s retry with the same key sends a new one that works', async () => {
+    const userId = newUserId('tap-undelivered');
+    const phone = '+4915112345670';
+    const recoveryId = `rec-${userId.split('@')[0]}`;
+    const request = { user_id: userId, recovery_id: recoveryId, idempotency_key: `recovery:${recoveryId}:tap`, lifetime_seconds: 600, delivery_channel: 'sms', delivery_address: phone };
+    gateway.failNext(100); // the webhook channel retries a 503 a few times before giving up
+    const failed = await grpc.call('IssueTemporaryAccessPass', request, manager);
+    gateway.failNext(0);
+    expect(failed).toMatchObject({ ok: false, details: expect.stringMatching(/^delivery_failed/) });
+    const stored: { count: string }[] = await svc.service.resources.dataSource.query(`SELECT count(*) FROM temporary_access_passes WHERE user_id = $1`, [userId]);
+    expect(Number(stored[0].count)).toBe(0);
+
+    const retried = await grpc.call('IssueTemporaryAccessPass', request, manager);
+    expect(retried.ok).toBe(true);
+    const redeemed = await redeem(userId, gateway.codeFor(phone));
+    expect(redeemed.status).toBe(200);
+  });
+
   it('a frozen account redeems no pass: refused, and the pass stays unused', async () => {
     const userId = newUserId('tap-frozen');
     await enrollTotp(svc, userId);

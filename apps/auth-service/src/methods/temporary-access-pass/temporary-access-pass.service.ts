@@ -82,7 +82,14 @@ export class TemporaryAccessPassService {
         [passId, request.userId, request.recoveryId, request.idempotencyKey, Buffer.from(salt), this.mac(pass, salt), now, expiresAt],
       );
     });
-    await this.delivery.sendCode(request.channel, request.address, pass, Math.ceil(lifetime / 60), 'recovery', `auth-tap-${passId}`);
+    try {
+      await this.delivery.sendCode(request.channel, request.address, pass, Math.ceil(lifetime / 60), 'recovery', `auth-tap-${passId}`);
+    } catch (error) {
+      // Nobody holds a pass that was not delivered: drop it, so that the orchestrator's retry (same
+      // idempotency key) issues and sends a new one instead of answering with this one.
+      await this.dataSource.query(`DELETE FROM temporary_access_passes WHERE pass_id = $1 AND used_at IS NULL`, [passId]);
+      throw error;
+    }
     return { passId, expiresAt: expiresAt.toISOString() };
   }
 
