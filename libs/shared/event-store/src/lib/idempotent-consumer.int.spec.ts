@@ -131,4 +131,27 @@ describe('idempotent consumer', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await total('flaky-user')).toBe(4);
   });
+
+  it('commits its offsets after each batch: a restart does not read the topic again', async () => {
+    const topic = uniqueName('test.consumer');
+    const deadLetterTopic = uniqueName('test.dead-letter');
+    await createTopics(kafka, [topic, deadLetterTopic]);
+    const groupId = uniqueName('group');
+    const consumer = new IdempotentConsumer({ kafka, dataSource, registry: counterRegistry(), groupId, topics: [topic], deadLetterTopic, handler: addToTotal, logger });
+    consumers.push(consumer);
+    await consumer.start();
+    await producer.send({ topic, messages: Array.from({ length: 5 }, () => ({ key: 'restart-user', value: JSON.stringify(envelope('restart-user', 1)) })) });
+    await eventually(async () => (await total('restart-user')) === 5, 60_000);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // The group's committed offsets (what a restarted consumer resumes from) reach the end of the topic.
+      await eventually(async () => {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return committed.partitions.reduce((sum, partition) => sum + Math.max(0, Number(partition.offset)), 0) === 5;
+      }, 30_000);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });

@@ -117,7 +117,7 @@ export class IdempotentConsumer {
     this.producer = undefined;
   }
 
-  private async onBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const from: ConsumedFrom = { topic: batch.topic, partition: batch.partition };
     const verdicts = batch.messages.map((message) => this.read(message));
@@ -142,8 +142,11 @@ export class IdempotentConsumer {
         await heartbeat();
       }
     }
-    resolveOffset(batch.messages[batch.messages.length - 1].offset);
-    await commitOffsetsIfNecessary();
+    const last = batch.messages[batch.messages.length - 1].offset;
+    resolveOffset(last);
+    // Committed here, after the batch's transaction: with autoCommit off, kafkajs' commitOffsetsIfNecessary
+    // never commits (it has neither interval nor threshold), and every restart would read the topic again.
+    await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
     await heartbeat();
   }
 
