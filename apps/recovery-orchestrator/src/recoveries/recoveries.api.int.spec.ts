@@ -94,6 +94,27 @@ describe('starting a recovery', () => {
     expect(shown.body).toMatchObject({ recoveryId, state: 'awaiting-evidence', waitingFor: 'evidence', timeline: [{ type: 'RecoveryRequested' }] });
   });
 
+  it('R3: a step reaches the recovery on whatever run its workflow is now (on-call reset it to a new run)', async () => {
+    const { userId, recoveryId } = await started();
+    const handle = temporal.workflow.getHandle(recoveryWorkflowId(userId));
+    const firstRun = (await handle.describe()).runId;
+    const firstTask = await until(async () => {
+      const completed = (await handle.fetchHistory()).events!.find((event) => event.workflowTaskCompletedEventAttributes);
+      expect(completed).toBeDefined();
+      return completed!.eventId!;
+    });
+    const { runId } = await temporal.workflowService.resetWorkflowExecution({
+      namespace: svc.service.resources.config.TEMPORAL_NAMESPACE,
+      workflowExecution: { workflowId: recoveryWorkflowId(userId), runId: firstRun },
+      reason: 'test: on-call resets the run',
+      workflowTaskFinishEventId: firstTask,
+      requestId: randomUUID(),
+    });
+    expect(runId).not.toBe(firstRun);
+    const evidence = await svc.request('POST', `/v1/recoveries/${recoveryId}/evidence`, { token: await helpdesk(), body: { kind: 'helpdesk-attestation', reference: 'HD-42', outcome: 'passed' } });
+    expect([evidence.status, evidence.body.state]).toEqual([200, 'awaiting-approval']);
+  });
+
   it('one active recovery per user: a second start is refused with 409 and nothing is started', async () => {
     const { userId } = await started();
     const [a, b] = await Promise.all([

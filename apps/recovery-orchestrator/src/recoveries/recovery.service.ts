@@ -364,8 +364,13 @@ export class RecoveryService {
     return row;
   }
 
+  /**
+   * The recovery's workflow on whatever run it is now: a long wait continues as new, and on-call may
+   * reset a run; the first run's id names the chain, so a later recovery of the same user (same
+   * workflow id, another chain) is never addressed by mistake.
+   */
   private handle(row: RecoveryRow) {
-    return this.temporal.workflow.getHandle(recoveryWorkflowId(row.user_id), row.workflow_run_id ?? undefined);
+    return this.temporal.workflow.getHandle(recoveryWorkflowId(row.user_id), undefined, { firstExecutionRunId: row.workflow_run_id ?? undefined });
   }
 
   private sendStep(row: RecoveryRow, actor: StepActor, step: RecoveryStep, correlationId: string): Promise<RecoveryView> {
