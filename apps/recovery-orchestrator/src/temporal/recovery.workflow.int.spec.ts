@@ -74,6 +74,13 @@ describe('recovery workflow (time-skipping)', () => {
   it('S25: runs an assisted recovery end to end: evidence, 2-of-n approvals, cooling-off, pass, enrolment, revocation, restricted period, completion', async () => {
     const ledger = new InMemoryLedger();
     const { activities, world } = fakeActivities(ledger);
+    // S22: how many factors were already revoked when the user was told of the revocation.
+    let revokedWhenTold: number | undefined;
+    const notify = world.notifier.notify.bind(world.notifier);
+    world.notifier.notify = async (input) => {
+      if (input.notice === 'recovery-factors-revoked') revokedWhenTold ??= world.auth.called('revokeCredential').length;
+      return notify(input);
+    };
     await runWorker(env, activities, async (taskQueue) => {
       const r = await begin(ledger, taskQueue);
       await r.attest();
@@ -90,6 +97,8 @@ describe('recovery workflow (time-skipping)', () => {
       await r.step({ kind: 'service', id: 'auth-service' }, { type: 'RecordEnrolment', passId: passId!, factorId: 'factor-new-key', factorKind: 'webauthn' });
       await until(async () => expect((await r.state())?.status).toBe('restricted'));
       expect(world.auth.called('revokeCredential').map((call) => (call as { credentialId: string }).credentialId).sort()).toEqual(['factor-old-key', 'factor-old-totp']);
+      // Told first, while the channels being revoked could still carry the notice.
+      expect(revokedWhenTold).toBe(0);
       await env.sleep(7 * DAY);
       expect(await r.handle.result()).toEqual({ recoveryId: r.recoveryId, status: 'completed' });
       expect(world.notifier.sent()).toEqual([

@@ -5,6 +5,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -69,6 +70,9 @@ const firstLook = proxyActivities<RecoveryActivities>({
 const SYSTEM: StepActor = { kind: 'system', id: 'recovery-orchestrator' };
 
 /** The notice each status is announced with (DESIGN.md: every rung notifies the user on every channel). */
+/** Patch marker: the factors-revoked notice is sent before the revocation (see announce). */
+const NOTIFY_BEFORE_REVOKING = 'notify-before-revoking';
+
 const NOTICE_OF: Readonly<Record<string, RecoveryNotice>> = {
   'awaiting-evidence': 'recovery-requested',
   'cooling-off': 'recovery-cooling-off-started',
@@ -206,6 +210,10 @@ export async function recoveryWorkflow(input: RecoveryWorkflowInput): Promise<Re
     await once('notice:recovery-requested', () => notify('recovery-requested', 'notice:recovery-requested'));
     const { status } = reached;
     if (status === 'restricted') {
+      // S22: the notice goes out before the revocation, while the channels it revokes (an email or SMS
+      // factor is also where notices go) can still carry it. Histories from before this order replay as
+      // they ran (Temporal's patch marker).
+      if (patched(NOTIFY_BEFORE_REVOKING)) await once('notice:recovery-factors-revoked', () => notify('recovery-factors-revoked', 'notice:recovery-factors-revoked'));
       await once('revoke:old-factors', () =>
         reached.revokedFactorIds.length === 0
           ? Promise.resolve()
