@@ -128,7 +128,7 @@ describe('device-registry vault (real PostgreSQL and Kafka)', () => {
       expect(wrong.message).toMatch(/passphrase is wrong or the backup was modified/);
 
       // Whoever controls the server's storage flips one ciphertext byte: the client refuses the blob.
-      await query(`UPDATE vault_blob_contents SET content = overlay(content placing decode(to_hex(get_byte(content, 60) # 1), 'hex') from 61 for 1) WHERE user_id = $1`, [
+      await query(`UPDATE vault_blob_contents SET content = set_byte(content, 60, get_byte(content, 60) # 1) WHERE user_id = $1`, [
         userId,
       ]);
       const tampered = await failure(decryptVault((await restore(userId)).body.blob, PASSPHRASE));
