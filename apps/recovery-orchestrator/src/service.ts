@@ -42,7 +42,7 @@ export const recoveryOrchestratorConfigSchema = baseConfigSchema.extend({
     .regex(/^[a-z0-9][a-z0-9.-]{0,99}$/)
     .default('auth-link')
     .describe("name of its consumer of auth-service's events (group recovery-orchestrator.<name>): passes redeemed, factors bound in a recovery"),
-  ONCALL_WEBHOOK_URL: optionalText.describe('signed webhook that pages on-call'),
+  ONCALL_WEBHOOK_URL: optionalText.describe('signed webhook that pages on-call and reminds staff (approvals pending, reviews open)'),
   ONCALL_WEBHOOK_SECRET: optionalText.describe('its HMAC secret (at least 32 bytes)'),
   IDV_WEBHOOK_URL: optionalText.describe('identity-verification provider, asked through a signed webhook'),
   IDV_WEBHOOK_SECRET: optionalText.describe('its HMAC secret'),

@@ -119,7 +119,12 @@ const statementNames = new Map<string, string>();
 /** Statement texts are the code's own; past this many distinct ones, new texts are not given a name. */
 const MAX_NAMED_STATEMENTS = 500;
 
-/** A name for a statement text, the same for the same text (node-postgres refuses one name for two texts). */
+/**
+ * A name for a statement text, the same for the same text (node-postgres refuses one name for two
+ * texts): a hot path's statement (a verification's reads and append) is then prepared — parsed and
+ * planned once per connection instead of at every call; measured here, a third to a quarter of the
+ * database CPU of such statements. The text must be a constant of the code, never built from input.
+ */
 function statementName(text: string): string {
   let name = statementNames.get(text);
   if (name === undefined) {
@@ -129,16 +134,6 @@ function statementName(text: string): string {
   return name;
 }
 
-/**
- * A statement of a hot path (e.g. a verification's reads) as a named prepared statement, named after
- * its text: PostgreSQL parses and plans it once per connection instead of at every call — measured here,
- * a third to a quarter of the database CPU of such statements. The text must be a constant of the code,
- * never built from input.
- */
-export function queryPrepared<Row = Record<string, unknown>>(dataSource: DataSource, text: string, values: readonly unknown[]): Promise<Row[]> {
-  return preparedQuery<Row>(dataSource.manager, statementName(text), text, [...values]);
-}
-
 /** A stream's snapshot (`snapshot_version` set) and its events after it ($1 stream, $2 codec). */
 const SNAPSHOT_AND_EVENTS_SQL = `WITH snapshot AS (SELECT version, state FROM stream_snapshots WHERE stream_id = $1 AND codec = $2)
   SELECT NULL::int AS snapshot_version, NULL::jsonb AS snapshot_state, ${EVENT_COLUMNS}
@@ -146,7 +141,7 @@ const SNAPSHOT_AND_EVENTS_SQL = `WITH snapshot AS (SELECT version, state FROM st
   UNION ALL
   SELECT version, state, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM snapshot`;
 
-/** What `readFromSnapshot` answers. */
+/** A stream's snapshot under one codec (if any) and the events after it, from one database snapshot. */
 export interface SnapshotAndEvents {
   readonly snapshot: { readonly version: number; readonly state: unknown } | null;
   readonly events: StoredEvent[];
@@ -249,16 +244,7 @@ export class PostgresEventStore {
     return { events, version: rows.length === 0 ? 0 : rows[rows.length - 1].stream_version };
   }
 
-  /**
-   * The snapshot of the stream written under `codec` (if any) and the events after it, read in one
-   * statement so both come from the same database snapshot.
-   */
-  async readFromSnapshot(streamId: string, codec: string, manager: EntityManager = this.dataSource.manager): Promise<SnapshotAndEvents> {
-    const [read] = await readTogether(manager, [this.snapshotRead(streamId, codec)]);
-    return read;
-  }
-
-  /** `readFromSnapshot` as a read that can share its statement with others (readTogether). */
+  /** The stream's snapshot under `codec` and the events after it, as a read that can share a statement (readTogether). */
   snapshotRead(streamId: string, codec: string): JoinableRead<SnapshotAndEvents> {
     return {
       sql: SNAPSHOT_AND_EVENTS_SQL,
