@@ -6,7 +6,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { startMailbox, type TestMailbox } from '../../../auth-service/src/testing/delivery-servers.spec';
 import { RecoveryOrchestratorDefinition, type recoveryOrchestratorConfigSchema } from '../service';
 import { type FakeAuthServer, startFakeAuthServer } from '../testing/fake-auth-grpc.server';
-import { until } from '../testing/workflow-env';
+import { DAY, HOUR, until } from '../testing/workflow-env';
 import { startTimeSkippingTemporal, type TimeSkippingTemporal } from './time-skipping-temporal.spec';
 
 /**
@@ -15,8 +15,6 @@ import { startTimeSkippingTemporal, type TimeSkippingTemporal } from './time-ski
  * with a stand-in for auth-service's gRPC. The test publishes the auth events as auth-service's outbox
  * relay would (envelope as value, user id as key) and watches the recovery's own event stream.
  */
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 
 let temporal: TimeSkippingTemporal;
 let auth: FakeAuthServer;

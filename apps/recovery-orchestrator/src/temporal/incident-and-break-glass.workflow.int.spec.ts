@@ -17,13 +17,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { testInfra } from '@tessera/testing';
 import { fakeActivities, FakeNotifier } from '../testing/fake-ports';
 import { InMemoryLedger } from '../testing/in-memory-ledger';
-import { runWorker, timeSkippingEnvironment, until, withOwnTimeSkippingServer } from '../testing/workflow-env';
+import { DAY, HELPDESK, HOUR, officer, runWorker, timeSkippingEnvironment, until, withOwnTimeSkippingServer } from '../testing/workflow-env';
 import type { UserNotifierPort } from '../ports/ports';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const HELPDESK: StepActor = { kind: 'helpdesk', id: 'agent-1' };
-const officer = (n: number): StepActor => ({ kind: 'security-officer', id: `officer-${n}` });
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {

@@ -14,12 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { testInfra } from '@tessera/testing';
 import { fakeActivities } from '../testing/fake-ports';
 import { InMemoryLedger } from '../testing/in-memory-ledger';
-import { runWorker, terminateWhenIdle, timeSkippingEnvironment, until } from '../testing/workflow-env';
+import { DAY, HELPDESK, HOUR, officer, runWorker, terminateWhenIdle, timeSkippingEnvironment, until } from '../testing/workflow-env';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const HELPDESK: StepActor = { kind: 'helpdesk', id: 'agent-1' };
-const officer = (n: number): StepActor => ({ kind: 'security-officer', id: `officer-${n}` });
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {

@@ -23,12 +23,8 @@ import {
 import { DRILL, drillRunner } from './fake-drill-runner';
 import { fakeActivities } from './fake-ports';
 import { InMemoryLedger } from './in-memory-ledger';
-import { runWorker, timeSkippingEnvironment, until } from './workflow-env';
+import { DAY, HELPDESK, HOUR, officer, runWorker, timeSkippingEnvironment, until } from './workflow-env';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const officer = (n: number): StepActor => ({ kind: 'security-officer', id: `officer-${n}` });
-const HELPDESK: StepActor = { kind: 'helpdesk', id: 'agent-1' };
 
 async function main(): Promise<void> {
   const env = await timeSkippingEnvironment(resolve(__dirname, '../../../../.local/venv/bin/temporal-test-server'));

@@ -5,10 +5,16 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { RECOVERY_WORKFLOWS_PATH, type RecoveryActivities } from '@tessera/recovery-workflows';
+import { RECOVERY_WORKFLOWS_PATH, type RecoveryActivities, type StepActor } from '@tessera/recovery-workflows';
 
 /** IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (temporal/api/enums/v1/common.proto). */
 const KEYWORD = 2;
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+/** The people of the workflow tests. */
+export const HELPDESK: StepActor = { kind: 'helpdesk', id: 'agent-1' };
+export const officer = (n: number): StepActor => ({ kind: 'security-officer', id: `officer-${n}` });
 
 let quiet = false;
 /** Worker logs at WARN and up: a test's output is its verdict. */
