@@ -67,7 +67,7 @@ async function begin(ledger: InMemoryLedger, taskQueue: string, overrides: Parti
 }
 
 describe('recovery workflow (time-skipping)', () => {
-  it('S25: runs an assisted recovery end to end: evidence, 2-of-n approvals, cooling-off, pass, enrolment, revocation, restricted period, completion', async () => {
+  it('S25 S22: runs an assisted recovery end to end: evidence, 2-of-n approvals, cooling-off, pass, enrolment, revocation (told before it happens), restricted period, completion', async () => {
     const ledger = new InMemoryLedger();
     const { activities, world } = fakeActivities(ledger);
     // S22: how many factors were already revoked when the user was told of the revocation.
